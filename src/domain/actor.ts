@@ -1,0 +1,16 @@
+export const memberRoles = ['owner', 'admin', 'member'] as const;
+export type MemberRole = (typeof memberRoles)[number];
+
+/**
+ * Who is making a management request: a signed-in member, or an API key,
+ * optionally acting for an app-side user named in `X-Porthole-Actor`.
+ */
+export type Actor =
+  | { kind: 'user'; workspaceId: string; userId: string; role: MemberRole; email: string }
+  | { kind: 'api_key'; workspaceId: string; keyId: string; role: MemberRole; appUser: string | null };
+
+/** The string recorded as `created_by` and as an event's actor. */
+export function actorRef(actor: Actor): string {
+  if (actor.kind === 'user') return `user:${actor.userId}`;
+  return actor.appUser ? `app:${actor.appUser}` : `key:${actor.keyId}`;
+}

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './resource.js';
+
+export const eventTypes = [
+  'created',
+  'updated',
+  'enabled',
+  'disabled',
+  'rotated',
+  'revoked',
+  'viewed',
+  'downloaded',
+  'expired',
+  'access_denied',
+  'verified',
+  'commented',
+  'edited',
+  'notified',
+  'deleted',
+] as const;
+export type EventType = (typeof eventTypes)[number];
+
+/** What happened, before it is numbered and chained. */
+export type EventInput = {
+  type: EventType;
+  reason?: string | null;
+  actor?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  email?: string | null;
+  metadata?: Record<string, unknown>;
+};
+
+export type AuditEvent = {
+  id: string;
+  workspaceId: string;
+  linkId: string | null;
+  seq: number | null;
+  type: EventType;
+  reason: string | null;
+  actor: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  email: string | null;
+  metadata: Record<string, unknown>;
+  createdAt: number;
+  prevHash: string | null;
+  hash: string | null;
+};
+
+/**
+ * The hash of an event in its link's chain: SHA-256 over the predecessor's
+ * hash and the event's canonical content, so editing, deleting or reordering
+ * any event breaks every hash after it.
+ */
+export function eventHash(e: Omit<AuditEvent, 'hash'>): string {
+  const body = canonicalJson({
+    id: e.id,
+    workspace_id: e.workspaceId,
+    link_id: e.linkId,
+    seq: e.seq,
+    type: e.type,
+    reason: e.reason,
+    actor: e.actor,
+    ip: e.ip,
+    user_agent: e.userAgent,
+    email: e.email,
+    metadata: e.metadata,
+    created_at: e.createdAt,
+  });
+  return createHash('sha256')
+    .update(e.prevHash ?? '')
+    .update('\n')
+    .update(body)
+    .digest('hex');
+}
+
+export type ChainBreak = { linkId: string; seq: number | null; eventId: string; problem: string };
+
+/** Walks one link's events in sequence order and reports every break. */
+export function verifyChain(linkId: string, events: AuditEvent[], lastHash: string | null): ChainBreak[] {
+  const breaks: ChainBreak[] = [];
+  let prev: string | null = null;
+  let expectedSeq = 1;
+  for (const e of events) {
+    if (e.seq !== expectedSeq) {
+      breaks.push({ linkId, seq: e.seq, eventId: e.id, problem: `expected sequence ${expectedSeq}, found ${e.seq}` });
+    }
+    if (e.prevHash !== prev) breaks.push({ linkId, seq: e.seq, eventId: e.id, problem: 'previous hash does not match' });
+    if (eventHash(e) !== e.hash) breaks.push({ linkId, seq: e.seq, eventId: e.id, problem: 'content does not match its hash' });
+    prev = e.hash;
+    expectedSeq = (e.seq ?? expectedSeq) + 1;
+  }
+  if (prev !== lastHash) {
+    breaks.push({ linkId, seq: null, eventId: '', problem: 'the link does not end its chain on the last event' });
+  }
+  return breaks;
+}

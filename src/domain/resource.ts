@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import type { FieldSelection } from './link.js';
+
+export const fieldFormats = ['text', 'number', 'date', 'datetime', 'status', 'boolean', 'url', 'email'] as const;
+export type FieldFormat = (typeof fieldFormats)[number];
+
+export type FieldDef = { key: string; label: string; format: FieldFormat; public: boolean };
+export type ColumnDef = { key: string; label: string; format: FieldFormat };
+export type TableDef = { key: string; label: string; columns: ColumnDef[] };
+
+export type ResourceType = {
+  type: string;
+  label: string;
+  fields: FieldDef[];
+  tables: TableDef[];
+  /** False for a type nobody declared: the defaults of DESIGN §2 apply. */
+  declared: boolean;
+};
+
+export type FieldValue = string | number | boolean | null;
+export type Row = Record<string, FieldValue>;
+
+export type ResourceContent = {
+  title: string;
+  fields: Record<string, FieldValue>;
+  tables: Record<string, Row[]>;
+};
+
+export type ResourceVersion = ResourceContent & {
+  workspaceId: string;
+  type: string;
+  id: string;
+  version: number;
+  contentHash: string;
+  createdAt: number;
+};
+
+/** Fields public by default on an undeclared type. */
+export const undeclaredPublicFields = ['id', 'title', 'updated_at'] as const;
+
+/** The behaviour of a type nobody declared: every field is text, only id/title/updated_at public. */
+export function undeclaredType(type: string): ResourceType {
+  return { type, label: humanize(type), fields: [], tables: [], declared: false };
+}
+
+export function humanize(key: string): string {
+  const s = key.replace(/[_-]+/g, ' ').trim();
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Stable serialisation (sorted keys) so identical content hashes identically. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export const contentHash = (c: ResourceContent): string =>
+  createHash('sha256').update(canonicalJson(c)).digest('hex');
+
+/** A field of the resource as a recipient sees it, with its label and format. */
+export type ShownField = { key: string; label: string; format: FieldFormat; value: FieldValue };
+
+/**
+ * Which field keys a link shows. `default` is the type's public flags (or
+ * id/title/updated_at for an undeclared type); `all` is every field present;
+ * a list is exactly those keys.
+ */
+export function visibleFieldKeys(type: ResourceType, selection: FieldSelection, present: string[]): string[] {
+  if (selection === 'all') {
+    const declared = type.fields.map((f) => f.key);
+    return [...declared.filter((k) => present.includes(k)), ...present.filter((k) => !declared.includes(k))];
+  }
+  if (selection === 'default') {
+    if (!type.declared) return present.filter((k) => (undeclaredPublicFields as readonly string[]).includes(k));
+    return type.fields.filter((f) => f.public).map((f) => f.key);
+  }
+  return selection;
+}
+
+/** Projects a resource's fields to the ones a link allows, in declaration order, with labels. */
+export function projectFields(
+  type: ResourceType,
+  selection: FieldSelection,
+  fields: Record<string, FieldValue>,
+): ShownField[] {
+  const keys = visibleFieldKeys(type, selection, Object.keys(fields));
+  return keys.map((key) => {
+    const def = type.fields.find((f) => f.key === key);
+    return { key, label: def?.label ?? humanize(key), format: def?.format ?? 'text', value: fields[key] ?? null };
+  });
+}
+
+/** Keeps only the visible keys of a row (for collections, where each row is a resource). */
+export function projectRow(keys: string[], row: Row): Row {
+  const out: Row = {};
+  for (const k of keys) out[k] = row[k] ?? null;
+  return out;
+}
+
+/** Columns of a declared table, or the keys seen in its rows when undeclared. */
+export function tableColumns(type: ResourceType, key: string, rows: Row[]): ColumnDef[] {
+  const def = type.tables.find((t) => t.key === key);
+  if (def) return def.columns;
+  const seen = new Set<string>();
+  for (const r of rows) for (const k of Object.keys(r)) seen.add(k);
+  return [...seen].map((k) => ({ key: k, label: humanize(k), format: 'text' as const }));
+}

@@ -1,0 +1,72 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
+import type { AppContext } from '../app/context.js';
+import { requireActor } from './auth.js';
+import { installErrorHandler, type ErrorRenderer } from './error-handler.js';
+import { maskHeaders, maskUrl } from './log-redaction.js';
+import { linkRoutes } from './api/links.js';
+
+export type AppDeps = {
+  /** Where request logs go (tests capture them); defaults to stdout. */
+  logStream?: NodeJS.WritableStream;
+};
+
+/** Every management route group, each registered behind `requireActor`. */
+const managementGroups = [linkRoutes];
+
+/** Builds the HTTP application; never listens (only main.ts does). */
+export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: ctx.config.logLevel,
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
+      serializers: {
+        req: (req) => ({ method: req.method, url: maskUrl(req.url), headers: maskHeaders(req.headers as Record<string, unknown>), remoteAddress: req.ip }),
+        res: (res) => ({ statusCode: res.statusCode }),
+      },
+    },
+    bodyLimit: 1024 * 1024,
+    // Fastify accepts a hop count too, though its types do not say so.
+    trustProxy: ctx.config.trustProxy as boolean | string,
+    genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  const renderers: ErrorRenderer[] = [];
+  installErrorHandler(app, renderers);
+
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Porthole API', version: '1.0.0', description: 'Share one record, table, job or report through a link that expires, is audited and can be revoked.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key, phk_…' } } },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await sql`select 1`.execute(ctx.database.db);
+      return { status: 'ready', database: ctx.database.dialect };
+    } catch {
+      return reply.code(503).send({ error: 'The database is not reachable', reason: 'not_ready' });
+    }
+  });
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', requireActor(ctx));
+    for (const group of managementGroups) await api.register(group(ctx));
+  });
+
+  return app;
+}

@@ -1,0 +1,99 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { AppError, type ErrorReason } from '../domain/errors.js';
+
+/** The only reason → HTTP status table. */
+export const statusFor: Record<ErrorReason, number> = {
+  invalid_request: 400,
+  invalid_json: 400,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  invalid_token: 400,
+  invalid_cursor: 400,
+  unauthenticated: 401,
+  invalid_credentials: 401,
+  csrf_required: 403,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  policy_violation: 422,
+  unknown_resource_type: 422,
+  rate_limited: 429,
+  revoked: 410,
+  disabled: 403,
+  expired: 410,
+  max_views_reached: 410,
+  password_required: 401,
+  password_invalid: 401,
+  auth_required: 401,
+  export_disabled: 403,
+  records_disabled: 403,
+  not_ready: 503,
+  internal_error: 500,
+};
+
+export type ErrorBody = { error: string; reason: ErrorReason; field?: string; rule?: string; request_id?: string };
+
+/** Converts whatever was thrown into an AppError (unknown errors become `internal_error`). */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as FastifyError & { validation?: unknown[]; validationContext?: string };
+  if (hasZodFastifySchemaValidationErrors(e)) {
+    const issue = e.validation[0];
+    const path = (issue?.params as { issue?: { path?: PropertyKey[] } })?.issue?.path ?? [];
+    const where = e.validationContext === 'body' ? '' : `${e.validationContext}.`;
+    const field = `${where}${path.map(String).join('.')}`.replace(/\.$/, '') || e.validationContext || 'body';
+    return new AppError('invalid_request', `Invalid ${field}: ${issue?.message ?? 'does not match the schema'}`, { field });
+  }
+  if (e?.validation) return new AppError('invalid_request', e.message);
+  switch (e?.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError('invalid_json', 'The request body is not valid JSON');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload_too_large', 'The request body is too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('unsupported_media_type', 'Send the body as application/json');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('invalid_request', 'The Content-Length does not match the body');
+    case 'FST_ERR_BAD_URL':
+      return new AppError('invalid_request', 'The URL is malformed');
+  }
+  if (e?.name === 'SyntaxError' && e.statusCode === 400) return new AppError('invalid_json', 'The request body is not valid JSON');
+  if (e?.statusCode === 429) return new AppError('rate_limited', 'Too many requests; slow down');
+  if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new AppError('invalid_request', e.message);
+  return new AppError('internal_error', 'Something went wrong on our side');
+}
+
+export function errorBody(err: AppError, requestId?: string): ErrorBody {
+  const body: ErrorBody = { error: err.message, reason: err.reason };
+  if (typeof err.details?.field === 'string') body.field = err.details.field;
+  if (typeof err.details?.rule === 'string') body.rule = err.details.rule;
+  if (err.reason === 'internal_error' && requestId) body.request_id = requestId;
+  return body;
+}
+
+/** A page renderer may take over errors on HTML routes; everything else answers JSON. */
+export type ErrorRenderer = (err: AppError, request: FastifyRequest, reply: FastifyReply) => boolean;
+
+export function installErrorHandler(app: FastifyInstance, renderers: ErrorRenderer[] = []): void {
+  app.setErrorHandler((err, request, reply) => {
+    const appErr = toAppError(err);
+    if (appErr.reason === 'internal_error') {
+      const cause = isResponseSerializationError(err) ? { issues: err.cause.issues } : {};
+      request.log.error({ err, ...cause, requestId: request.id }, 'unhandled error');
+    }
+    reply.code(statusFor[appErr.reason]);
+    if (appErr.reason === 'rate_limited' && typeof appErr.details?.retryAfter === 'number') {
+      reply.header('Retry-After', String(appErr.details.retryAfter));
+    }
+    for (const render of renderers) if (render(appErr, request, reply)) return reply;
+    return reply.send(errorBody(appErr, request.id));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const appErr = new AppError('not_found', "There is nothing at this address");
+    reply.code(404);
+    for (const render of renderers) if (render(appErr, request, reply)) return reply;
+    return reply.send(errorBody(appErr));
+  });
+}

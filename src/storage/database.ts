@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import { Kysely, type Expression, type RawBuilder, type Transaction } from 'kysely';
+import type { DB } from './schema.js';
+import * as sqlite from './dialects/sqlite.js';
+import * as postgres from './dialects/postgres.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+export type Db = Kysely<DB>;
+export type Tx = Transaction<DB>;
+export type Executor = Db | Tx;
+
+/** The database and the few helpers whose SQL differs per dialect. */
+export type Database = {
+  db: Db;
+  dialect: DialectName;
+  /** The text value of a key of a JSON text column. */
+  jsonText(column: Expression<string>, key: string): RawBuilder<string | null>;
+  /** The unique constraint an error violated, if it is such an error. */
+  violatedConstraint(e: unknown): string | null;
+  close(): Promise<void>;
+};
+
+export type DatabaseOptions = { databaseUrl?: string; dataDir: string; sqliteFile?: string };
+
+/** Opens PostgreSQL when a URL is given, otherwise SQLite at `<dataDir>/porthole.db`. */
+export function openDatabase(opts: DatabaseOptions): Database {
+  if (opts.databaseUrl) {
+    const { dialect, pool } = postgres.createPostgresDialect(opts.databaseUrl);
+    const db = new Kysely<DB>({ dialect });
+    return {
+      db,
+      dialect: 'postgres',
+      jsonText: postgres.jsonText,
+      violatedConstraint: postgres.violatedConstraint,
+      close: async () => {
+        await db.destroy();
+        void pool;
+      },
+    };
+  }
+  const file = opts.sqliteFile ?? join(opts.dataDir, 'porthole.db');
+  const { dialect } = sqlite.createSqliteDialect(file);
+  const db = new Kysely<DB>({ dialect });
+  return {
+    db,
+    dialect: 'sqlite',
+    jsonText: sqlite.jsonText,
+    violatedConstraint: sqlite.violatedConstraint,
+    close: () => db.destroy(),
+  };
+}

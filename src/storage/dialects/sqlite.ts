@@ -1,0 +1,41 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { SqliteDialect, sql, type Expression, type RawBuilder } from 'kysely';
+
+/** Opens the embedded database: WAL, foreign keys on, a busy timeout for the CLI beside the server. */
+export function createSqliteDialect(file: string): { dialect: SqliteDialect; close: () => void } {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const database = new Database(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  return { dialect: new SqliteDialect({ database }), close: () => database.close() };
+}
+
+/** `fields->>key` on a JSON text column, as text the way PostgreSQL's `->>` gives it (true, 3, 2.5). */
+export function jsonText(column: Expression<string>, key: string): RawBuilder<string | null> {
+  const path = '$.' + JSON.stringify(key);
+  return sql<string | null>`(case json_type(${column}, ${path}) when 'true' then 'true' when 'false' then 'false' else cast(json_extract(${column}, ${path}) as text) end)`;
+}
+
+// SQLite names the columns, not the constraint: map them back to the constraint names used in migrations.
+const sqliteConstraints: Record<string, string> = {
+  'users.email': 'users_email_key',
+  'api_keys.key_hash': 'api_keys_key_hash_key',
+  'links.token_hash': 'links_token_hash_key',
+  'links.short_code_hash': 'links_short_code_hash_key',
+  'members.workspace_id, members.user_id': 'members_pkey',
+  'resources.workspace_id, resources.type, resources.id': 'resources_pkey',
+  'resource_versions.workspace_id, resource_versions.type, resource_versions.resource_id, resource_versions.version':
+    'resource_versions_pkey',
+};
+
+/** The unique constraint a SQLite error violated, if any. */
+export function violatedConstraint(e: unknown): string | null {
+  const err = e as { code?: string; message?: string };
+  if (err?.code !== 'SQLITE_CONSTRAINT_UNIQUE' && err?.code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return null;
+  const cols = /constraint failed: (.+)$/.exec(err.message ?? '')?.[1] ?? '';
+  return sqliteConstraints[cols] ?? 'unknown_unique';
+}

@@ -1,0 +1,147 @@
+import type { Selectable } from 'kysely';
+import { eventHash, type AuditEvent, type EventInput, type EventType } from '../domain/event.js';
+import { newId } from '../domain/ids.js';
+import type { Executor } from './database.js';
+import { parseJson } from './json.js';
+import type { EventsTable } from './schema.js';
+
+export function toEvent(r: Selectable<EventsTable>): AuditEvent {
+  return {
+    id: r.id,
+    workspaceId: r.workspace_id,
+    linkId: r.link_id,
+    seq: r.seq,
+    type: r.type as EventType,
+    reason: r.reason,
+    actor: r.actor,
+    ip: r.ip,
+    userAgent: r.user_agent,
+    email: r.email,
+    metadata: parseJson<Record<string, unknown>>(r.metadata, {}),
+    createdAt: r.created_at,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+/** Builds the next event of a link's chain from the link's sequence and last hash. */
+export function chainedEvent(
+  link: { id: string; workspaceId: string },
+  seq: number,
+  prevHash: string | null,
+  input: EventInput,
+  now: number,
+): AuditEvent {
+  const base = {
+    id: newId('evt', now),
+    workspaceId: link.workspaceId,
+    linkId: link.id,
+    seq,
+    type: input.type,
+    reason: input.reason ?? null,
+    actor: input.actor ?? null,
+    ip: input.ip ?? null,
+    userAgent: input.userAgent ?? null,
+    email: input.email ?? null,
+    metadata: input.metadata ?? {},
+    createdAt: now,
+    prevHash,
+  };
+  return { ...base, hash: eventHash(base) };
+}
+
+export async function insertEvent(db: Executor, e: AuditEvent): Promise<void> {
+  await db
+    .insertInto('events')
+    .values({
+      id: e.id,
+      workspace_id: e.workspaceId,
+      link_id: e.linkId,
+      seq: e.seq,
+      type: e.type,
+      reason: e.reason,
+      actor: e.actor,
+      ip: e.ip,
+      user_agent: e.userAgent,
+      email: e.email,
+      metadata: JSON.stringify(e.metadata),
+      created_at: e.createdAt,
+      prev_hash: e.prevHash,
+      hash: e.hash,
+    })
+    .execute();
+}
+
+/**
+ * Appends an event to a link's chain inside the caller's transaction. The
+ * first statement increments the sequence and so locks the link row (in
+ * PostgreSQL) until commit, which serialises concurrent appends.
+ */
+export async function appendLinkEvent(
+  tx: Executor,
+  link: { id: string; workspaceId: string },
+  input: EventInput,
+  now: number,
+): Promise<AuditEvent> {
+  const head = await tx
+    .updateTable('links')
+    .set((eb) => ({ event_seq: eb('event_seq', '+', 1) }))
+    .where('id', '=', link.id)
+    .returning(['event_seq', 'last_event_hash'])
+    .executeTakeFirstOrThrow();
+  const event = chainedEvent(link, head.event_seq, head.last_event_hash, input, now);
+  await insertEvent(tx, event);
+  await tx.updateTable('links').set({ last_event_hash: event.hash }).where('id', '=', link.id).execute();
+  return event;
+}
+
+/** A workspace-level event that belongs to no link (e.g. a resource deleted). */
+export async function insertWorkspaceEvent(
+  db: Executor,
+  workspaceId: string,
+  input: EventInput,
+  now: number,
+): Promise<void> {
+  await insertEvent(db, {
+    id: newId('evt', now),
+    workspaceId,
+    linkId: null,
+    seq: null,
+    type: input.type,
+    reason: input.reason ?? null,
+    actor: input.actor ?? null,
+    ip: input.ip ?? null,
+    userAgent: input.userAgent ?? null,
+    email: input.email ?? null,
+    metadata: input.metadata ?? {},
+    createdAt: now,
+    prevHash: null,
+    hash: null,
+  });
+}
+
+export type EventQuery = {
+  linkId?: string;
+  types?: EventType[];
+  since?: number;
+  until?: number;
+  after?: { createdAt: number; id: string };
+  limit: number;
+};
+
+/** Events of a workspace (or one of its links), newest first. */
+export async function listEvents(db: Executor, workspaceId: string, q: EventQuery): Promise<AuditEvent[]> {
+  let query = db.selectFrom('events').selectAll().where('workspace_id', '=', workspaceId);
+  if (q.linkId) query = query.where('link_id', '=', q.linkId);
+  if (q.types?.length) query = query.where('type', 'in', q.types);
+  if (q.since !== undefined) query = query.where('created_at', '>=', q.since);
+  if (q.until !== undefined) query = query.where('created_at', '<', q.until);
+  if (q.after) {
+    const { createdAt, id } = q.after;
+    query = query.where((eb) =>
+      eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]),
+    );
+  }
+  const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
+  return rows.map(toEvent);
+}

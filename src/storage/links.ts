@@ -1,0 +1,211 @@
+import { type ExpressionBuilder, type Selectable } from 'kysely';
+import type { AccessRole, Link, LinkFilter, LinkSettings, LinkStatus } from '../domain/link.js';
+import type { Executor } from './database.js';
+import { parseJson } from './json.js';
+import type { DB, LinksTable } from './schema.js';
+
+export type LinkRow = Selectable<LinksTable>;
+
+/** Row → domain. */
+export function toLink(r: LinkRow): Link {
+  return {
+    id: r.id,
+    workspaceId: r.workspace_id,
+    resourceType: r.resource_type,
+    resourceId: r.resource_id,
+    filter: parseJson<LinkFilter | null>(r.filter, null),
+    pinnedVersion: r.pinned_version,
+    accessRole: r.access_role as AccessRole,
+    passwordHash: r.password_hash,
+    requiresAuth: r.requires_auth === 1,
+    recipientEmail: r.recipient_email,
+    recipientContactId: r.recipient_contact_id,
+    allowedEmails: parseJson<string[]>(r.allowed_emails, []),
+    allowedDomains: parseJson<string[]>(r.allowed_domains, []),
+    expiresAt: r.expires_at,
+    maxViews: r.max_views,
+    viewCount: r.view_count,
+    downloadCount: r.download_count,
+    firstViewedAt: r.first_viewed_at,
+    lastViewedAt: r.last_viewed_at,
+    enabled: r.enabled === 1,
+    revokedAt: r.revoked_at,
+    revokedBy: r.revoked_by,
+    settings: parseJson<LinkSettings>(r.settings, {} as LinkSettings),
+    label: r.label,
+    metadata: parseJson<Record<string, unknown>>(r.metadata, {}),
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    grantEpoch: r.grant_epoch,
+    lastEventHash: r.last_event_hash,
+    tokenSealed: r.token_sealed,
+    shortCodeSealed: r.short_code_sealed,
+  };
+}
+
+/** Domain fields a create or update may write, as columns. */
+export function linkColumns(l: Partial<Link>): Partial<LinkRow> {
+  const out: Partial<LinkRow> = {};
+  if (l.resourceType !== undefined) out.resource_type = l.resourceType;
+  if (l.resourceId !== undefined) out.resource_id = l.resourceId;
+  if (l.filter !== undefined) out.filter = l.filter === null ? null : JSON.stringify(l.filter);
+  if (l.pinnedVersion !== undefined) out.pinned_version = l.pinnedVersion;
+  if (l.accessRole !== undefined) out.access_role = l.accessRole;
+  if (l.passwordHash !== undefined) out.password_hash = l.passwordHash;
+  if (l.requiresAuth !== undefined) out.requires_auth = l.requiresAuth ? 1 : 0;
+  if (l.recipientEmail !== undefined) out.recipient_email = l.recipientEmail;
+  if (l.recipientContactId !== undefined) out.recipient_contact_id = l.recipientContactId;
+  if (l.allowedEmails !== undefined) out.allowed_emails = JSON.stringify(l.allowedEmails);
+  if (l.allowedDomains !== undefined) out.allowed_domains = JSON.stringify(l.allowedDomains);
+  if (l.expiresAt !== undefined) out.expires_at = l.expiresAt;
+  if (l.maxViews !== undefined) out.max_views = l.maxViews;
+  if (l.enabled !== undefined) out.enabled = l.enabled ? 1 : 0;
+  if (l.settings !== undefined) out.settings = JSON.stringify(l.settings);
+  if (l.label !== undefined) out.label = l.label;
+  if (l.metadata !== undefined) out.metadata = JSON.stringify(l.metadata);
+  return out;
+}
+
+export async function insertLink(db: Executor, row: LinkRow): Promise<void> {
+  await db.insertInto('links').values(row).execute();
+}
+
+export async function findLinkById(db: Executor, workspaceId: string, id: string): Promise<Link | null> {
+  const r = await db
+    .selectFrom('links')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return r ? toLink(r) : null;
+}
+
+/** The public lookup: by token hash or short-code hash, across workspaces. */
+export async function findLinkBySecretHash(db: Executor, kind: 'token' | 'code', hash: string): Promise<Link | null> {
+  const r = await db
+    .selectFrom('links')
+    .selectAll()
+    .where(kind === 'token' ? 'token_hash' : 'short_code_hash', '=', hash)
+    .executeTakeFirst();
+  return r ? toLink(r) : null;
+}
+
+export async function updateLinkColumns(
+  db: Executor,
+  workspaceId: string,
+  id: string,
+  cols: Partial<LinkRow>,
+): Promise<void> {
+  await db.updateTable('links').set(cols).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
+}
+
+/** Voids every outstanding grant of a link. */
+export async function bumpGrantEpoch(db: Executor, id: string): Promise<void> {
+  await db
+    .updateTable('links')
+    .set((eb) => ({ grant_epoch: eb('grant_epoch', '+', 1) }))
+    .where('id', '=', id)
+    .execute();
+}
+
+/** SQL condition for a status at `now`, mirroring `linkStatus`. */
+export function statusCondition(status: LinkStatus, now: number) {
+  return (eb: ExpressionBuilder<DB, 'links'>) => {
+    const notRevoked = eb('revoked_at', 'is', null);
+    const notExpired = eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]);
+    switch (status) {
+      case 'revoked':
+        return eb('revoked_at', 'is not', null);
+      case 'disabled':
+        return eb.and([notRevoked, eb('enabled', '=', 0)]);
+      case 'expired':
+        return eb.and([notRevoked, eb('enabled', '=', 1), eb('expires_at', '<=', now)]);
+      case 'exhausted':
+        return eb.and([
+          notRevoked,
+          eb('enabled', '=', 1),
+          notExpired,
+          eb('max_views', 'is not', null),
+          eb('view_count', '>=', eb.ref('max_views')),
+        ]);
+      case 'active':
+        return eb.and([
+          notRevoked,
+          eb('enabled', '=', 1),
+          notExpired,
+          eb.or([eb('max_views', 'is', null), eb('view_count', '<', eb.ref('max_views'))]),
+        ]);
+    }
+  };
+}
+
+export type LinkListQuery = {
+  resourceType?: string;
+  /** `null` narrows to collection links. */
+  resourceId?: string | null;
+  status?: LinkStatus;
+  createdBy?: string;
+  includeRevoked: boolean;
+  after?: { createdAt: number; id: string };
+  limit: number;
+};
+
+/** Newest first, stable under ties by id. */
+export async function listLinks(db: Executor, workspaceId: string, q: LinkListQuery, now: number): Promise<Link[]> {
+  let query = db.selectFrom('links').selectAll().where('workspace_id', '=', workspaceId);
+  if (q.resourceType !== undefined) query = query.where('resource_type', '=', q.resourceType);
+  if (q.resourceId !== undefined) {
+    query = q.resourceId === null ? query.where('resource_id', 'is', null) : query.where('resource_id', '=', q.resourceId);
+  }
+  if (q.createdBy !== undefined) query = query.where('created_by', '=', q.createdBy);
+  if (q.status) query = query.where(statusCondition(q.status, now));
+  else if (!q.includeRevoked) query = query.where('revoked_at', 'is', null);
+  if (q.after) {
+    const { createdAt, id } = q.after;
+    query = query.where((eb) =>
+      eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]),
+    );
+  }
+  const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
+  return rows.map(toLink);
+}
+
+/** The caller's newest active link for the same target, for `reuse_active`. */
+export async function findReusableLink(
+  db: Executor,
+  workspaceId: string,
+  target: { resourceType: string; resourceId: string | null; createdBy: string },
+  now: number,
+): Promise<Link[]> {
+  let query = db
+    .selectFrom('links')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('resource_type', '=', target.resourceType)
+    .where('created_by', '=', target.createdBy)
+    .where(statusCondition('active', now));
+  query =
+    target.resourceId === null ? query.where('resource_id', 'is', null) : query.where('resource_id', '=', target.resourceId);
+  const rows = await query.orderBy('created_at', 'desc').limit(50).execute();
+  return rows.map(toLink);
+}
+
+/** Revokes every live link of a resource (when the resource is deleted); returns their ids. */
+export async function linkIdsForResource(
+  db: Executor,
+  workspaceId: string,
+  type: string,
+  resourceId: string,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('links')
+    .select('id')
+    .where('workspace_id', '=', workspaceId)
+    .where('resource_type', '=', type)
+    .where('resource_id', '=', resourceId)
+    .where('revoked_at', 'is', null)
+    .execute();
+  return rows.map((r) => r.id);
+}
+

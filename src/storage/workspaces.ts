@@ -1,0 +1,52 @@
+import { defaultWorkspacePolicy, type WorkspacePolicy } from '../domain/workspace-policy.js';
+import type { Executor } from './database.js';
+import { parseJson } from './json.js';
+
+export type Workspace = { id: string; name: string; policy: WorkspacePolicy; createdAt: number; updatedAt: number };
+
+export async function insertWorkspace(db: Executor, w: Workspace): Promise<void> {
+  await db
+    .insertInto('workspaces')
+    .values({ id: w.id, name: w.name, policy: JSON.stringify(w.policy), created_at: w.createdAt, updated_at: w.updatedAt })
+    .execute();
+}
+
+export async function findWorkspace(db: Executor, id: string): Promise<Workspace | null> {
+  const r = await db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!r) return null;
+  const stored = parseJson<Partial<WorkspacePolicy>>(r.policy, {});
+  return {
+    id: r.id,
+    name: r.name,
+    // Older rows lack newer policy keys: the defaults fill them.
+    policy: {
+      ...defaultWorkspacePolicy,
+      ...stored,
+      defaultSettings: { ...defaultWorkspacePolicy.defaultSettings, ...stored.defaultSettings },
+    },
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export async function updateWorkspace(
+  db: Executor,
+  id: string,
+  patch: { name?: string; policy?: WorkspacePolicy },
+  now: number,
+): Promise<void> {
+  await db
+    .updateTable('workspaces')
+    .set({
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.policy !== undefined ? { policy: JSON.stringify(patch.policy) } : {}),
+      updated_at: now,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function countWorkspaces(db: Executor): Promise<number> {
+  const r = await db.selectFrom('workspaces').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
