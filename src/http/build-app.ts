@@ -9,6 +9,7 @@ import { requireActor } from './auth.js';
 import { installErrorHandler, type ErrorRenderer } from './error-handler.js';
 import { maskHeaders, maskUrl } from './log-redaction.js';
 import { linkRoutes } from './api/links.js';
+import { resourceRoutes } from './api/resources.js';
 
 export type AppDeps = {
   /** Where request logs go (tests capture them); defaults to stdout. */
@@ -16,7 +17,7 @@ export type AppDeps = {
 };
 
 /** Every management route group, each registered behind `requireActor`. */
-const managementGroups = [linkRoutes];
+const managementGroups = [linkRoutes, resourceRoutes];
 
 /** Builds the HTTP application; never listens (only main.ts does). */
 export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<FastifyInstance> {

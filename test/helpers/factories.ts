@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { createWorkspaceWithOwner, type Credentials } from '../../src/app/bootstrap-workspace.js';
+import type { Harness } from './harness.js';
+
+export type TestWorkspace = Credentials & {
+  /** Sends a management request with this workspace's API key. */
+  api(method: InjectOptions['method'], url: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+};
+
+export type ApiResponse = { status: number; body: any; headers: Record<string, unknown>; text: string };
+
+export async function send(
+  app: FastifyInstance,
+  method: InjectOptions['method'],
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<ApiResponse> {
+  const res = await app.inject({
+    method,
+    url,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  let parsed: unknown = undefined;
+  try {
+    parsed = JSON.parse(res.body);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.statusCode, body: parsed, headers: res.headers as Record<string, unknown>, text: res.body };
+}
+
+/** A workspace with an owner (known password) and an API key. */
+export async function buildWorkspace(h: Harness, opts: { email?: string; password?: string } = {}): Promise<TestWorkspace> {
+  const email = opts.email ?? `owner-${randomBytes(4).toString('hex')}@example.test`;
+  const creds = await createWorkspaceWithOwner(h.ctx, { name: 'Test workspace', email, password: opts.password ?? 'correct horse battery' });
+  return {
+    ...creds,
+    api: (method, url, body, headers = {}) => send(h.app, method, url, body, { authorization: `Bearer ${creds.apiKey}`, ...headers }),
+  };
+}
+
+let counter = 0;
+const uniqueId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+/** Upserts a resource through the API; anything not given gets a plausible value. */
+export async function buildResource(
+  ws: TestWorkspace,
+  opts: { type?: string; id?: string; title?: string; fields?: Record<string, unknown>; tables?: Record<string, unknown[]> } = {},
+): Promise<{ type: string; id: string; version: number; body: any }> {
+  const type = opts.type ?? 'job';
+  const id = opts.id ?? uniqueId('res');
+  const res = await ws.api('PUT', `/v1/resources/${type}/${id}`, {
+    title: opts.title ?? `Resource ${id}`,
+    fields: opts.fields ?? { status: 'running', owner: 'ada@example.test' },
+    tables: opts.tables ?? {},
+  });
+  if (res.status !== 200 && res.status !== 201) throw new Error(`buildResource: ${res.status} ${res.text}`);
+  return { type, id, version: res.body.version, body: res.body };
+}
+
+/** Creates a link through the API, creating its resource when none is named. */
+export async function buildLink(ws: TestWorkspace, body: Record<string, unknown> = {}): Promise<any> {
+  let target: Record<string, unknown> = {};
+  if (!('resource_type' in body)) {
+    const r = await buildResource(ws);
+    target = { resource_type: r.type, resource_id: r.id };
+  }
+  const res = await ws.api('POST', '/v1/links', { ...target, ...body });
+  if (res.status !== 201 && res.status !== 200) throw new Error(`buildLink: ${res.status} ${res.text}`);
+  return res.body;
+}

@@ -1,0 +1,80 @@
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe } from 'vitest';
+import type { AppContext } from '../../src/app/context.js';
+import { openContext } from '../../src/app/open-context.js';
+import { loadConfig } from '../../src/config/config.js';
+import { buildApp } from '../../src/http/build-app.js';
+import { scratchDatabase, testDialects, type DialectName } from './databases.js';
+
+export type Harness = {
+  dialect: DialectName;
+  ctx: AppContext;
+  app: FastifyInstance;
+  /** Every log line the app wrote, for tests that read the logs. */
+  logs: string[];
+  /** Moves the clock the use-cases see. */
+  advance(ms: number): void;
+};
+
+/** Starts an app on a fresh database of the dialect; close() stops it and drops the database. */
+export async function startHarness(dialect: DialectName, env: Record<string, string> = {}): Promise<Harness & { close(): Promise<void> }> {
+  const scratch = await scratchDatabase(dialect);
+  const config = loadConfig({
+    DATA_DIR: scratch.dataDir,
+    PUBLIC_URL: 'http://porthole.test',
+    LOG_LEVEL: 'info',
+    ...(scratch.databaseUrl ? { DATABASE_URL: scratch.databaseUrl } : {}),
+    ...env,
+  });
+  let offset = 0;
+  const ctx = await openContext(config);
+  ctx.now = () => Date.now() + offset;
+  const logs: string[] = [];
+  const logStream = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const app = await buildApp(ctx, { logStream });
+  await app.ready();
+  return {
+    dialect,
+    ctx,
+    app,
+    logs,
+    advance: (ms) => {
+      offset += ms;
+    },
+    close: async () => {
+      await app.close();
+      await ctx.database.close();
+      await scratch.drop();
+    },
+  };
+}
+
+const dialects = await testDialects();
+
+/**
+ * Runs a suite once per dialect (SQLite and PostgreSQL), each against its own
+ * fresh database, like Kysely's dialect loop.
+ */
+export function describeEachDialect(name: string, suite: (h: () => Harness) => void): void {
+  for (const dialect of dialects) {
+    describe(`${name} [${dialect}]`, () => {
+      let harness: (Harness & { close(): Promise<void> }) | undefined;
+      beforeAll(async () => {
+        harness = await startHarness(dialect);
+      });
+      afterAll(async () => {
+        await harness?.close();
+      });
+      suite(() => {
+        if (!harness) throw new Error('harness not started');
+        return harness;
+      });
+    });
+  }
+}
