@@ -1,6 +1,8 @@
 import type { Config } from '../config/config.js';
 import type { SecretBox } from '../domain/tokens.js';
 import type { Database } from '../storage/database.js';
+import type { GroupCommitter } from '../storage/group-commit.js';
+import type { MissLimiter } from './miss-limiter.js';
 
 /** What every use-case needs: the database, the secret box, the configuration and a clock. */
 export type AppContext = {
@@ -8,4 +10,7 @@ export type AppContext = {
   box: SecretBox;
   config: Config;
   now: () => number;
+  /** Batches the public path's writes (views, downloads, denials) into shared transactions. */
+  committer: GroupCommitter;
+  misses: MissLimiter;
 };

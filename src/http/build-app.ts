@@ -8,6 +8,8 @@ import type { AppContext } from '../app/context.js';
 import { requireActor } from './auth.js';
 import { installErrorHandler, type ErrorRenderer } from './error-handler.js';
 import { maskHeaders, maskUrl } from './log-redaction.js';
+import { sharedApiRoutes } from './public/shared-api.js';
+import { addPublicSecurityHeaders } from './public/security-headers.js';
 import { linkRoutes } from './api/links.js';
 import { resourceRoutes } from './api/resources.js';
 
@@ -62,6 +64,12 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
     } catch {
       return reply.code(503).send({ error: 'The database is not reachable', reason: 'not_ready' });
     }
+  });
+
+  // Public surfaces for link holders: their own scope, with the security headers of DESIGN §8.
+  await app.register(async (pub) => {
+    addPublicSecurityHeaders(pub);
+    await pub.register(sharedApiRoutes(ctx));
   });
 
   await app.register(async (api) => {

@@ -209,3 +209,68 @@ export async function linkIdsForResource(
   return rows.map((r) => r.id);
 }
 
+
+/**
+ * The public lookup: a link by token or short-code hash, with its workspace's
+ * IP storage mode, in one query. Across workspaces by design: the secret is the scope.
+ */
+export async function findPublicLink(
+  db: Executor,
+  kind: 'token' | 'code',
+  hash: string,
+): Promise<{ link: Link; workspacePolicy: string } | null> {
+  const r = await db
+    .selectFrom('links')
+    .innerJoin('workspaces', 'workspaces.id', 'links.workspace_id')
+    .selectAll('links')
+    .select('workspaces.policy as workspace_policy')
+    .where(kind === 'token' ? 'links.token_hash' : 'links.short_code_hash', '=', hash)
+    .executeTakeFirst();
+  if (!r) return null;
+  const { workspace_policy, ...row } = r;
+  return { link: toLink(row), workspacePolicy: workspace_policy };
+}
+
+export type CountedView = { viewCount: number; downloadCount: number; eventSeq: number; lastEventHash: string | null };
+
+/**
+ * The hot path's one conditional statement: validates (not revoked, enabled,
+ * not expired, under the view limit, grants not voided) and counts in the
+ * same UPDATE; it also takes the next event sequence number and, in
+ * PostgreSQL, the row lock that serialises the event chain. Null when any condition failed.
+ */
+export async function countView(
+  db: Executor,
+  link: { id: string; grantEpoch: number },
+  opts: { view: boolean; download: boolean; events: number },
+  now: number,
+): Promise<CountedView | null> {
+  const r = await db
+    .updateTable('links')
+    .set((eb) => ({
+      ...(opts.view
+        ? {
+            view_count: eb('view_count', '+', 1),
+            first_viewed_at: eb.fn.coalesce('first_viewed_at', eb.val(now)),
+            last_viewed_at: now,
+          }
+        : {}),
+      ...(opts.download ? { download_count: eb('download_count', '+', 1) } : {}),
+      event_seq: eb('event_seq', '+', opts.events),
+    }))
+    .where('id', '=', link.id)
+    .where('revoked_at', 'is', null)
+    .where('enabled', '=', 1)
+    .where('grant_epoch', '=', link.grantEpoch)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .$if(opts.view, (q) => q.where((eb) => eb.or([eb('max_views', 'is', null), eb('view_count', '<', eb.ref('max_views'))])))
+    .returning(['view_count', 'download_count', 'event_seq', 'last_event_hash'])
+    .executeTakeFirst();
+  return r
+    ? { viewCount: r.view_count, downloadCount: r.download_count, eventSeq: r.event_seq, lastEventHash: r.last_event_hash }
+    : null;
+}
+
+export async function setLastEventHash(db: Executor, id: string, hash: string): Promise<void> {
+  await db.updateTable('links').set({ last_event_hash: hash }).where('id', '=', id).execute();
+}

@@ -1,3 +1,5 @@
+import type { ExpressionBuilder } from 'kysely';
+import type { DB } from './schema.js';
 import { undeclaredType, type FieldDef, type FieldValue, type ResourceType, type Row, type TableDef } from '../domain/resource.js';
 import type { LinkFilter } from '../domain/link.js';
 import type { Database, Executor } from './database.js';
@@ -263,9 +265,23 @@ export async function deleteResource(db: Executor, workspaceId: string, type: st
   await db.deleteFrom('resources').where('workspace_id', '=', workspaceId).where('type', '=', type).where('id', '=', id).execute();
 }
 
+/** A link filter as SQL: every key equals one of its values (fields compared as text, like `->>`). */
+function matchesFilter(database: Database, filter: LinkFilter) {
+  return (eb: ExpressionBuilder<DB, 'resources'>) =>
+    eb.and(
+      Object.entries(filter).map(([field, wanted]) => {
+        const values = (Array.isArray(wanted) ? wanted : [wanted]).map(String);
+        const column = field === 'id' ? eb.ref('id') : field === 'title' ? eb.ref('title') : database.jsonText(eb.ref('fields'), field);
+        return eb(column, 'in', values);
+      }),
+    );
+}
+
 export type ResourceListQuery = {
   type?: string;
   filter?: LinkFilter | null;
+  /** Exactly this resource (still subject to the filter). */
+  id?: string;
   /** Keyset: resources after this (type, id). */
   after?: { type: string; id: string };
   limit: number;
@@ -278,18 +294,54 @@ export type ResourceListQuery = {
 export async function listResources(database: Database, db: Executor, workspaceId: string, q: ResourceListQuery): Promise<StoredResource[]> {
   let query = db.selectFrom('resources').selectAll().where('workspace_id', '=', workspaceId);
   if (q.type !== undefined) query = query.where('type', '=', q.type);
-  for (const [field, wanted] of Object.entries(q.filter ?? {})) {
-    const values = (Array.isArray(wanted) ? wanted : [wanted]).map(String);
-    query = query.where((eb) => {
-      const column =
-        field === 'id' ? eb.ref('id') : field === 'title' ? eb.ref('title') : database.jsonText(eb.ref('fields'), field);
-      return eb(column, 'in', values);
-    });
-  }
+  if (q.filter) query = query.where(matchesFilter(database, q.filter));
+  if (q.id !== undefined) query = query.where('id', '=', q.id);
   if (q.after) {
     const { type, id } = q.after;
     query = query.where((eb) => eb.or([eb('type', '>', type), eb.and([eb('type', '=', type), eb('id', '>', id)])]));
   }
   const rows = await query.orderBy('type').orderBy('id').limit(q.limit).execute();
   return rows.map(toResource);
+}
+
+/** A resource at a version (the latest when `version` is null), in one query. */
+export async function findResourceAtVersion(
+  db: Executor,
+  key: { workspaceId: string; type: string; id: string },
+  version: number | null,
+): Promise<(VersionMeta & { latestVersion: number; createdAt: number }) | null> {
+  const r = await db
+    .selectFrom('resources as r')
+    .innerJoin('resource_versions as v', (j) =>
+      j
+        .onRef('v.workspace_id', '=', 'r.workspace_id')
+        .onRef('v.type', '=', 'r.type')
+        .onRef('v.resource_id', '=', 'r.id')
+        .on((eb) => (version === null ? eb('v.version', '=', eb.ref('r.latest_version')) : eb('v.version', '=', version))),
+    )
+    .select(['v.version', 'v.title', 'v.fields', 'v.table_counts', 'v.content_hash', 'v.created_by', 'v.created_at', 'r.latest_version', 'r.created_at as resource_created_at'])
+    .where('r.workspace_id', '=', key.workspaceId)
+    .where('r.type', '=', key.type)
+    .where('r.id', '=', key.id)
+    .executeTakeFirst();
+  return r
+    ? {
+        version: r.version,
+        title: r.title,
+        fields: parseJson(r.fields, {}),
+        tableCounts: parseJson(r.table_counts, {}),
+        contentHash: r.content_hash,
+        createdBy: r.created_by,
+        createdAt: r.created_at,
+        latestVersion: r.latest_version,
+      }
+    : null;
+}
+
+/** How many resources of a type pass a filter. */
+export async function countResources(database: Database, db: Executor, workspaceId: string, type: string, filter: LinkFilter | null): Promise<number> {
+  let query = db.selectFrom('resources').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', workspaceId).where('type', '=', type);
+  if (filter) query = query.where(matchesFilter(database, filter));
+  const r = await query.executeTakeFirstOrThrow();
+  return Number(r.n);
 }

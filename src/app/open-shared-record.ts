@@ -1,0 +1,17 @@
+import { AppError } from '../domain/errors.js';
+import { authorizePublic, type PublicRequest } from './authorize-public.js';
+import type { AppContext } from './context.js';
+import { isInsideLink, recordContent, servedVersion, type RecordContent } from './shared-content.js';
+import { publicLink, type PublicLink } from './view-shared-link.js';
+
+export type SharedRecord = { link: PublicLink; record: RecordContent; grant: string | null; grantExpiresAt: number | null };
+
+/** Opens one row of a collection link as a record, only when the link allows it and the row lies inside its filter. */
+export async function openSharedRecord(ctx: AppContext, req: PublicRequest, resourceId: string): Promise<SharedRecord> {
+  const access = await authorizePublic(ctx, req, 'record');
+  const { link } = access;
+  if (!(await isInsideLink(ctx, link, resourceId))) throw new AppError('not_found', 'This record is not part of this share link');
+  const version = link.resourceId === null ? null : servedVersion(link);
+  const record = await recordContent(ctx, link, resourceId, version);
+  return { link: publicLink(link, ctx.now(), access.viewCount), record, grant: access.grant, grantExpiresAt: access.grantExpiresAt };
+}

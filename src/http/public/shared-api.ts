@@ -1,0 +1,149 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { stringify } from 'csv-stringify';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import type { PublicRequest } from '../../app/authorize-public.js';
+import type { AppContext } from '../../app/context.js';
+import { exportSharedLink } from '../../app/export-shared-link.js';
+import { keyName, resourceIdParam } from '../../app/link-inputs.js';
+import { listSharedTable } from '../../app/list-shared-table.js';
+import { openSharedRecord } from '../../app/open-shared-record.js';
+import { sharedLinkMeta } from '../../app/shared-link-meta.js';
+import { viewSharedLink } from '../../app/view-shared-link.js';
+import { isPreviewRobot } from '../../domain/robots.js';
+import { errorResponses, iso } from '../presenters/common.js';
+import { collectionSchema, presentCollection, presentPublicLink, presentRecord, presentTablePage, publicLinkSchema, recordSchema, tablePageSchema } from '../presenters/shared.js';
+import { csvCell } from './csv.js';
+
+const idParams = z.object({ id: z.string().max(300) });
+const GRANT_HEADER = 'x-porthole-grant';
+
+/** Builds the evaluator's view of who is asking, from headers only (secrets never logged). */
+export function publicRequest(request: FastifyRequest, identifier: string, extra: { password?: string; grant?: string } = {}): PublicRequest {
+  const header = request.headers[GRANT_HEADER];
+  return {
+    identifier,
+    grant: extra.grant ?? (Array.isArray(header) ? header[0] : header),
+    password: extra.password,
+    ip: request.ip,
+    userAgent: request.headers['user-agent'],
+  };
+}
+
+/** HEAD requests and link-preview robots: a neutral answer, no data, no view. */
+export function isPreviewRequest(request: FastifyRequest): boolean {
+  return request.method === 'HEAD' || isPreviewRobot(request.headers['user-agent']);
+}
+
+const grantFields = { grant: z.string().nullable(), grant_expires_at: z.string().nullable() };
+const viewSchema = z.object({
+  link: publicLinkSchema,
+  kind: z.enum(['record', 'collection']),
+  resource: recordSchema.optional(),
+  collection: collectionSchema.optional(),
+  ...grantFields,
+});
+const previewSchema = z.object({ preview: z.literal(true), title: z.string() });
+
+function withGrant(reply: FastifyReply, grant: string | null): void {
+  if (grant) reply.header('X-Porthole-Grant', grant);
+}
+
+/** The public JSON API for link holders. */
+export const sharedApiRoutes =
+  (ctx: AppContext): FastifyPluginAsyncZod =>
+  async (app) => {
+    const tags = ['shared'];
+    const security: never[] = [];
+
+    const view = async (request: FastifyRequest, reply: FastifyReply, password?: string) => {
+      const { id } = request.params as { id: string };
+      if (isPreviewRequest(request)) return reply.send({ preview: true as const, title: 'Shared with Porthole' });
+      const v = await viewSharedLink(ctx, publicRequest(request, id, { password }));
+      withGrant(reply, v.grant);
+      return reply.send({
+        link: presentPublicLink(v.link),
+        kind: v.content.kind,
+        ...(v.content.kind === 'record' ? { resource: presentRecord(v.content) } : { collection: presentCollection(v.content) }),
+        grant: v.grant,
+        grant_expires_at: iso(v.grantExpiresAt),
+      });
+    };
+
+    app.get(
+      '/v1/shared/:id',
+      { schema: { tags, security, summary: 'Open a link (counts a view, returns a grant)', params: idParams, response: { 200: z.union([viewSchema, previewSchema]), ...errorResponses } } },
+      (request, reply) => view(request, reply),
+    );
+
+    app.post(
+      '/v1/shared/:id/unlock',
+      { schema: { tags, security, summary: 'Open a password-protected link', params: idParams, body: z.object({ password: z.string().min(1).max(200) }).strict(), response: { 200: viewSchema, ...errorResponses } } },
+      (request, reply) => view(request, reply, request.body.password),
+    );
+
+    app.get(
+      '/v1/shared/:id/meta',
+      { schema: { tags, security, summary: 'Status and title, without counting a view', params: idParams, response: { 200: z.object({ status: z.string(), title: z.string().nullable(), expires_at: z.string().nullable(), requires_password: z.boolean(), requires_auth: z.boolean() }), ...errorResponses } } },
+      async (request) => {
+        const m = await sharedLinkMeta(ctx, publicRequest(request, request.params.id));
+        return { status: m.status, title: m.title, expires_at: iso(m.expiresAt), requires_password: m.requiresPassword, requires_auth: m.requiresAuth };
+      },
+    );
+
+    app.get(
+      '/v1/shared/:id/records/:recordId',
+      { schema: { tags, security, summary: 'Open one record of a collection link', params: idParams.extend({ recordId: resourceIdParam }), response: { 200: z.object({ link: publicLinkSchema, resource: recordSchema, ...grantFields }), ...errorResponses } } },
+      async (request, reply) => {
+        if (isPreviewRequest(request)) return reply.code(204).send(null as never);
+        const r = await openSharedRecord(ctx, publicRequest(request, request.params.id), request.params.recordId);
+        withGrant(reply, r.grant);
+        return { link: presentPublicLink(r.link), resource: presentRecord(r.record), grant: r.grant, grant_expires_at: iso(r.grantExpiresAt) };
+      },
+    );
+
+    app.get(
+      '/v1/shared/:id/tables/:key',
+      { schema: { tags, security, summary: 'A page of a table (100 rows)', params: idParams.extend({ key: keyName }), querystring: z.object({ cursor: z.string().min(1).max(512).optional() }).strict(), response: { 200: z.object({ table: z.union([tablePageSchema, collectionSchema]), ...grantFields }), ...errorResponses } } },
+      async (request, reply) => {
+        if (isPreviewRequest(request)) return reply.code(204).send(null as never);
+        const t = await listSharedTable(ctx, publicRequest(request, request.params.id), request.params.key, request.query.cursor);
+        withGrant(reply, t.grant);
+        const table = 'kind' in t.page ? presentCollection(t.page) : presentTablePage(t.page);
+        return { table, grant: t.grant, grant_expires_at: iso(t.grantExpiresAt) };
+      },
+    );
+
+    const exportRoute = (format: 'csv' | 'json') => async (request: FastifyRequest, reply: FastifyReply) => {
+      const { id } = request.params as { id: string };
+      const { table } = request.query as { table?: string };
+      if (isPreviewRequest(request)) return reply.code(204).send(null as never);
+      const exp = await exportSharedLink(ctx, publicRequest(request, id), table);
+      reply.header('Content-Disposition', `attachment; filename="${exp.basename}.${format}"`);
+      if (format === 'csv') {
+        reply.type('text/csv; charset=utf-8');
+        const csv = stringify({ header: true, columns: exp.columns.map((c) => ({ key: c.key, header: c.label })), cast: { string: csvCell, boolean: (b) => (b ? 'true' : 'false') } });
+        Readable.from(exp.rows).pipe(csv);
+        return reply.send(csv);
+      }
+      reply.type('application/json; charset=utf-8');
+      return reply.send(Readable.from(jsonArray(exp.rows)));
+    };
+    const exportSchema = (format: string) => ({
+      schema: { tags, security, summary: `Download as ${format.toUpperCase()} (counts a download)`, params: idParams, querystring: z.object({ table: keyName.optional() }).strict() },
+    });
+    app.get('/v1/shared/:id/export.csv', exportSchema('csv'), exportRoute('csv'));
+    app.get('/v1/shared/:id/export.json', exportSchema('json'), exportRoute('json'));
+  };
+
+/** Streams rows as one JSON array, a row at a time. */
+async function* jsonArray(rows: AsyncIterable<unknown>): AsyncIterable<string> {
+  let first = true;
+  yield '[';
+  for await (const row of rows) {
+    yield (first ? '\n' : ',\n') + JSON.stringify(row);
+    first = false;
+  }
+  yield '\n]\n';
+}
