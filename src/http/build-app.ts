@@ -12,6 +12,7 @@ import { sharedApiRoutes } from './public/shared-api.js';
 import { addPublicSecurityHeaders } from './public/security-headers.js';
 import { linkRoutes } from './api/links.js';
 import { resourceRoutes } from './api/resources.js';
+import { eventRoutes } from './api/events.js';
 
 export type AppDeps = {
   /** Where request logs go (tests capture them); defaults to stdout. */
@@ -19,7 +20,7 @@ export type AppDeps = {
 };
 
 /** Every management route group, each registered behind `requireActor`. */
-const managementGroups = [linkRoutes, resourceRoutes];
+const managementGroups = [linkRoutes, resourceRoutes, eventRoutes];
 
 /** Builds the HTTP application; never listens (only main.ts does). */
 export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<FastifyInstance> {
