@@ -145,3 +145,36 @@ export async function listEvents(db: Executor, workspaceId: string, q: EventQuer
   const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
   return rows.map(toEvent);
 }
+
+/** A link's chain head: where its last event must point. */
+export type ChainHead = { linkId: string; workspaceId: string; lastEventHash: string | null };
+
+/**
+ * Links in id order, one page at a time, for the operator's audit walk. This
+ * read spans every workspace on purpose: `porthole audit verify` checks the
+ * whole database and is never reachable through the API.
+ */
+export async function listChainHeads(
+  db: Executor,
+  q: { linkId?: string; afterId?: string; limit: number },
+): Promise<ChainHead[]> {
+  let query = db.selectFrom('links').select(['id', 'workspace_id', 'last_event_hash']);
+  if (q.linkId !== undefined) query = query.where('id', '=', q.linkId);
+  if (q.afterId !== undefined) query = query.where('id', '>', q.afterId);
+  const rows = await query.orderBy('id').limit(q.limit).execute();
+  return rows.map((r) => ({ linkId: r.id, workspaceId: r.workspace_id, lastEventHash: r.last_event_hash }));
+}
+
+/**
+ * Every event of the given links, grouped by link and in sequence order. An
+ * event without a sequence number sorts first on both dialects (SQLite and
+ * PostgreSQL disagree on where NULL goes), so the walk reports it at once.
+ */
+export async function listChainEvents(db: Executor, linkIds: string[]): Promise<Map<string, AuditEvent[]>> {
+  const byLink = new Map<string, AuditEvent[]>(linkIds.map((id) => [id, []]));
+  if (linkIds.length === 0) return byLink;
+  const rows = await db.selectFrom('events').selectAll().where('link_id', 'in', linkIds).orderBy('link_id').orderBy('seq').orderBy('id').execute();
+  for (const row of rows) byLink.get(row.link_id as string)?.push(toEvent(row));
+  for (const events of byLink.values()) events.sort((a, b) => (a.seq ?? Number.MIN_SAFE_INTEGER) - (b.seq ?? Number.MIN_SAFE_INTEGER));
+  return byLink;
+}

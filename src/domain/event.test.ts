@@ -1,0 +1,125 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { eventHash, verifyChain, type AuditEvent, type EventType } from './event.js';
+
+const T0 = Date.UTC(2026, 0, 15, 12);
+
+/** A correctly chained trail of `types` for link `lnk_1`, as the storage layer writes it. */
+function chain(types: EventType[]): AuditEvent[] {
+  const out: AuditEvent[] = [];
+  let prev: string | null = null;
+  types.forEach((type, i) => {
+    const base = {
+      id: `evt_${i + 1}`,
+      workspaceId: 'wsp_1',
+      linkId: 'lnk_1',
+      seq: i + 1,
+      type,
+      reason: type === 'access_denied' ? 'password_invalid' : null,
+      actor: i === 0 ? 'user:u1' : null,
+      ip: '203.0.113.0',
+      userAgent: 'curl/8',
+      email: null,
+      metadata: { n: i, nested: { a: 1, b: [1, 2] } },
+      createdAt: T0 + i * 1000,
+      prevHash: prev,
+    };
+    const e: AuditEvent = { ...base, hash: eventHash(base) };
+    out.push(e);
+    prev = e.hash;
+  });
+  return out;
+}
+
+const last = (events: AuditEvent[]) => events.at(-1)?.hash ?? null;
+const rehash = (e: AuditEvent): AuditEvent => ({ ...e, hash: eventHash(e) });
+const problems = (events: AuditEvent[], lastHash: string | null) =>
+  verifyChain('lnk_1', events, lastHash).map((b) => [b.eventId, b.problem]);
+
+describe('eventHash', () => {
+  it('is a hex SHA-256, the same whatever the metadata key order', () => {
+    const [e] = chain(['created']);
+    expect(e.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(eventHash({ ...e, metadata: { nested: { b: [1, 2], a: 1 }, n: 0 } })).toBe(e.hash);
+  });
+
+  it('depends on the predecessor', () => {
+    const [e] = chain(['created']);
+    expect(eventHash({ ...e, prevHash: 'f'.repeat(64) })).not.toBe(e.hash);
+  });
+});
+
+describe('verifyChain', () => {
+  const trail = chain(['created', 'viewed', 'access_denied', 'updated', 'revoked']);
+
+  it('passes an intact chain and an empty one', () => {
+    expect(verifyChain('lnk_1', trail, last(trail))).toEqual([]);
+    expect(verifyChain('lnk_1', [], null)).toEqual([]);
+  });
+
+  it.each<[string, Partial<AuditEvent>]>([
+    ['type', { type: 'viewed' }],
+    ['reason', { reason: 'expired' }],
+    ['actor', { actor: 'user:mallory' }],
+    ['ip', { ip: '198.51.100.0' }],
+    ['metadata', { metadata: { n: 2, nested: { a: 1, b: [1, 2] }, extra: true } }],
+    ['created_at', { createdAt: T0 + 2001 }],
+    ['email', { email: 'x@example.test' }],
+  ])('names the event whose %s was edited', (_field, change) => {
+    const edited = trail.map((e) => (e.seq === 3 ? { ...e, ...change } : e));
+    expect(problems(edited, last(trail))).toEqual([['evt_3', 'content does not match its hash']]);
+  });
+
+  it('catches an edit whose hash was recomputed, at the next event', () => {
+    const edited = trail.map((e) => (e.seq === 3 ? rehash({ ...e, type: 'viewed' }) : e));
+    expect(problems(edited, last(trail))).toEqual([['evt_4', 'previous hash does not match']]);
+  });
+
+  it('catches a wrong previous hash', () => {
+    const edited = trail.map((e) => (e.seq === 2 ? rehash({ ...e, prevHash: 'f'.repeat(64) }) : e));
+    expect(problems(edited, last(trail))).toContainEqual(['evt_2', 'previous hash does not match']);
+  });
+
+  it('catches a missing event by its sequence gap', () => {
+    const withoutThird = trail.filter((e) => e.seq !== 3);
+    expect(problems(withoutThird, last(trail))).toEqual([
+      ['evt_4', 'expected sequence 3, found 4'],
+      ['evt_4', 'previous hash does not match'],
+    ]);
+  });
+
+  it('catches a missing first event', () => {
+    expect(problems(trail.slice(1), last(trail))).toEqual([
+      ['evt_2', 'expected sequence 1, found 2'],
+      ['evt_2', 'previous hash does not match'],
+    ]);
+  });
+
+  it('catches swapped events', () => {
+    const swapped = [trail[0], trail[2], trail[1], ...trail.slice(3)];
+    expect(verifyChain('lnk_1', swapped, last(trail)).length).toBeGreaterThan(0);
+  });
+
+  it('catches a truncated chain or a wrong last hash through the link', () => {
+    const cut = trail.slice(0, -1);
+    const [b] = verifyChain('lnk_1', cut, last(trail));
+    expect(b).toEqual({ linkId: 'lnk_1', seq: null, eventId: '', problem: 'the link does not end its chain on the last event' });
+    expect(problems(trail, 'f'.repeat(64))).toEqual([['', 'the link does not end its chain on the last event']]);
+    expect(problems([], last(trail))).toEqual([['', 'the link does not end its chain on the last event']]);
+    expect(problems(trail, null)).toHaveLength(1);
+  });
+
+  it('detects any single-field edit anywhere in the chain (property)', () => {
+    const fields = ['type', 'reason', 'actor', 'ip', 'userAgent', 'email', 'createdAt', 'workspaceId', 'linkId', 'id'] as const;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: trail.length - 1 }), fc.constantFrom(...fields), fc.string({ minLength: 1, maxLength: 8 }), (i, field, noise) => {
+        const edited = trail.map((e, j) => {
+          if (j !== i) return e;
+          const value = field === 'createdAt' ? e.createdAt + noise.length : `${String(e[field])}${noise}`;
+          return { ...e, [field]: value } as AuditEvent;
+        });
+        expect(verifyChain('lnk_1', edited, last(trail)).length).toBeGreaterThan(0);
+      }),
+    );
+  });
+});
