@@ -1,5 +1,6 @@
 import { auditCommand } from './audit.js';
 import { createWorkspaceCommand } from './create-workspace.js';
+import { demoCommand } from './demo.js';
 import { migrateCommand } from './migrate.js';
 import type { CliCommand } from './runtime.js';
 
@@ -12,5 +13,5 @@ export const commands: CliCommand[] = [
   migrateCommand,
   createWorkspaceCommand,
   auditCommand,
-  // demoCommand (`porthole demo`: sample jobs, a report and a model inventory with links) goes here.
+  demoCommand,
 ];
