@@ -13,6 +13,10 @@ import { addPublicSecurityHeaders } from './public/security-headers.js';
 import { linkRoutes } from './api/links.js';
 import { resourceRoutes } from './api/resources.js';
 import { eventRoutes } from './api/events.js';
+import { loginRoutes, sessionRoutes } from './api/auth.js';
+import { memberRoutes } from './api/members.js';
+import { apiKeyRoutes } from './api/api-keys.js';
+import { workspaceRoutes } from './api/workspace.js';
 
 export type AppDeps = {
   /** Where request logs go (tests capture them); defaults to stdout. */
@@ -20,7 +24,7 @@ export type AppDeps = {
 };
 
 /** Every management route group, each registered behind `requireActor`. */
-const managementGroups = [linkRoutes, resourceRoutes, eventRoutes];
+const managementGroups = [linkRoutes, resourceRoutes, eventRoutes, sessionRoutes, memberRoutes, apiKeyRoutes, workspaceRoutes];
 
 /** Builds the HTTP application; never listens (only main.ts does). */
 export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<FastifyInstance> {
@@ -66,6 +70,9 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
       return reply.code(503).send({ error: 'The database is not reachable', reason: 'not_ready' });
     }
   });
+
+  // Signing in is the one API route without an actor.
+  await app.register(loginRoutes(ctx));
 
   // Public surfaces for link holders: their own scope, with the security headers of DESIGN §8.
   await app.register(async (pub) => {

@@ -219,3 +219,31 @@ export async function touchApiKey(db: Executor, id: string, now: number): Promis
     .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', now - 60_000)]))
     .execute();
 }
+
+/**
+ * Inserts a user unless the email is taken (concurrently, say); returns whether it did.
+ * ON CONFLICT DO NOTHING keeps a PostgreSQL transaction usable where a unique violation would abort it.
+ */
+export async function insertUserIfAbsent(db: Executor, u: User): Promise<boolean> {
+  const r = await db
+    .insertInto('users')
+    .values({ id: u.id, email: u.email, name: u.name, password_hash: u.passwordHash, created_at: u.createdAt })
+    .onConflict((oc) => oc.column('email').doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/** Adds a membership unless the user already has one in the workspace; returns whether it did. */
+export async function insertMemberIfAbsent(db: Executor, m: Omit<Member, 'email' | 'name'>): Promise<boolean> {
+  const r = await db
+    .insertInto('members')
+    .values({ workspace_id: m.workspaceId, user_id: m.userId, role: m.role, created_at: m.createdAt })
+    .onConflict((oc) => oc.columns(['workspace_id', 'user_id']).doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/** Drops a user's sessions that have run out, so the table does not grow with every sign-in. */
+export async function deleteExpiredSessions(db: Executor, userId: string, now: number): Promise<void> {
+  await db.deleteFrom('sessions').where('user_id', '=', userId).where('expires_at', '<=', now).execute();
+}

@@ -50,3 +50,17 @@ export async function countWorkspaces(db: Executor): Promise<number> {
   const r = await db.selectFrom('workspaces').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(r.n);
 }
+
+/**
+ * Takes the workspace row's write lock for the rest of the transaction (a no-op
+ * update works on both dialects), so read-check-write sequences such as "is
+ * this the last owner?" or a policy merge cannot interleave. Returns whether the workspace exists.
+ */
+export async function lockWorkspace(db: Executor, id: string): Promise<boolean> {
+  const r = await db
+    .updateTable('workspaces')
+    .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}

@@ -72,3 +72,63 @@ export async function buildLink(ws: TestWorkspace, body: Record<string, unknown>
   if (res.status !== 201 && res.status !== 200) throw new Error(`buildLink: ${res.status} ${res.text}`);
   return res.body;
 }
+
+export type TestSession = {
+  cookie: string;
+  csrfToken: string;
+  body: any;
+  /** Sends a request with the session cookie, and the CSRF header unless `csrf: false`. */
+  send(method: InjectOptions['method'], url: string, body?: unknown, opts?: { csrf?: boolean; headers?: Record<string, string> }): Promise<ApiResponse>;
+};
+
+/** Signs in through `POST /v1/auth/login` and returns the session cookie and CSRF token. */
+export async function signIn(h: Harness, email: string, password = 'correct horse battery'): Promise<TestSession> {
+  const res = await send(h.app, 'POST', '/v1/auth/login', { email, password });
+  if (res.status !== 200) throw new Error(`signIn: ${res.status} ${res.text}`);
+  const setCookie = ([] as unknown[]).concat(res.headers['set-cookie']).map(String);
+  const cookie = setCookie.find((c) => c.startsWith('porthole_session='))?.split(';')[0];
+  if (!cookie) throw new Error('signIn: no session cookie');
+  return {
+    cookie,
+    csrfToken: res.body.csrf_token,
+    body: res.body,
+    send: (method, url, body, opts = {}) =>
+      send(h.app, method, url, body, {
+        cookie,
+        ...(opts.csrf === false ? {} : { 'x-csrf-token': res.body.csrf_token }),
+        ...opts.headers,
+      }),
+  };
+}
+
+/** Adds a member with a known password to the workspace (through the API) and signs them in. */
+export async function buildMember(
+  h: Harness,
+  ws: TestWorkspace,
+  opts: { role?: 'owner' | 'admin' | 'member'; email?: string; password?: string } = {},
+): Promise<{ userId: string; email: string; password: string; session: TestSession }> {
+  const email = opts.email ?? `member-${randomBytes(4).toString('hex')}@example.test`;
+  const password = opts.password ?? 'correct horse battery';
+  const body = { email, role: opts.role ?? 'member', password };
+  // The workspace's key is an admin: only the owner, signed in, may make another owner.
+  const res = opts.role === 'owner' ? await (await signIn(h, ws.email)).send('POST', '/v1/members', body) : await ws.api('POST', '/v1/members', body);
+  if (res.status !== 201) throw new Error(`buildMember: ${res.status} ${res.text}`);
+  return { userId: res.body.user_id, email, password, session: await signIn(h, email, password) };
+}
+
+/** Creates an API key through the API and returns it with a sender using it. */
+export async function buildApiKey(
+  h: Harness,
+  ws: TestWorkspace,
+  opts: { name?: string; role?: 'admin' | 'member' } = {},
+): Promise<{ id: string; key: string; body: any; api: TestWorkspace['api'] }> {
+  const res = await ws.api('POST', '/v1/api-keys', { name: opts.name ?? 'Test key', role: opts.role ?? 'member' });
+  if (res.status !== 201) throw new Error(`buildApiKey: ${res.status} ${res.text}`);
+  const key: string = res.body.key;
+  return {
+    id: res.body.id,
+    key,
+    body: res.body,
+    api: (method, url, body, headers = {}) => send(h.app, method, url, body, { authorization: `Bearer ${key}`, ...headers }),
+  };
+}
