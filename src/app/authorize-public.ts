@@ -30,7 +30,12 @@ export type PublicAccess = {
   viewCount: number;
   downloadCount: number;
   email: string | null;
+  /** What the lookup learnt about the target, so content can come from the caches. */
+  hints: ContentHints;
 };
+
+/** The target's latest version and stamps, read with the link in the same query. */
+export type ContentHints = { latestVersion: number | null; resourceStamp: number | null; typeStamp: number | null };
 
 const messages: Record<DenyReason, string> = {
   rate_limited: 'Too many attempts from your address; try again later',
@@ -77,7 +82,7 @@ type CountResult = { ok: true; viewCount: number; downloadCount: number } | { ok
  * (revoked, limit reached by a concurrent view…), a second read names the
  * reason through the same evaluator and the denial is written instead.
  */
-function countAndRecord(
+async function countAndRecord(
   tx: Tx,
   link: Link,
   opts: { view: boolean; download: boolean; action: AccessAction; grant: GrantClaims | null; password: 'none' | 'valid' | 'invalid' },
@@ -86,29 +91,27 @@ function countAndRecord(
   now: number,
 ): Promise<CountResult> {
   const types: Array<'viewed' | 'downloaded'> = [...(opts.view ? (['viewed'] as const) : []), ...(opts.download ? (['downloaded'] as const) : [])];
-  return (async (): Promise<CountResult> => {
-    const counted = await countView(tx, link, { view: opts.view, download: opts.download, events: types.length }, now);
-    if (counted) {
-      let prev = counted.lastEventHash;
-      let seq = counted.eventSeq - types.length;
-      for (const type of types) {
-        const event = chainedEvent(link, ++seq, prev, { ...base, type, metadata }, now);
-        await insertEvent(tx, event);
-        prev = event.hash;
-      }
-      await setLastEventHash(tx, link.id, prev as string);
-      return { ok: true, viewCount: counted.viewCount, downloadCount: counted.downloadCount };
+  const counted = await countView(tx, link, { view: opts.view, download: opts.download, events: types.length }, now);
+  if (counted) {
+    let prev = counted.lastEventHash;
+    let seq = counted.eventSeq - types.length;
+    for (const type of types) {
+      const event = chainedEvent(link, ++seq, prev, { ...base, type, metadata }, now);
+      await insertEvent(tx, event);
+      prev = event.hash;
     }
-    const fresh = await findLinkById(tx, link.workspaceId, link.id);
-    const decision = evaluateAccess({ action: opts.action, now, identifierValid: true, rateLimited: false, link: fresh, grant: opts.grant, password: opts.password });
-    // The row changed between read and write; if it now passes, it was the grant epoch: the grant is void.
-    const reason: DenyReason = decision.allow ? 'forbidden' : decision.reason;
-    if (fresh) {
-      const type = reason === 'expired' ? 'expired' : 'access_denied';
-      await appendLinkEvent(tx, fresh, { ...base, type, reason, metadata: { action: opts.action } }, now);
-    }
-    return { ok: false, reason };
-  })();
+    await setLastEventHash(tx, link.id, prev as string);
+    return { ok: true, viewCount: counted.viewCount, downloadCount: counted.downloadCount };
+  }
+  const fresh = await findLinkById(tx, link.workspaceId, link.id);
+  const decision = evaluateAccess({ action: opts.action, now, identifierValid: true, rateLimited: false, link: fresh, grant: opts.grant, password: opts.password });
+  // The row changed between read and write; if it now passes, it was the grant epoch: the grant is void.
+  const reason: DenyReason = decision.allow ? 'forbidden' : decision.reason;
+  if (fresh) {
+    const type = reason === 'expired' ? 'expired' : 'access_denied';
+    await appendLinkEvent(tx, fresh, { ...base, type, reason, metadata: { action: opts.action } }, now);
+  }
+  return { ok: false, reason };
 }
 
 /**
@@ -142,6 +145,7 @@ export async function authorizePublic(
     throw denial('not_found');
   }
   const { link } = found;
+  const hints: ContentHints = { latestVersion: found.latestVersion, resourceStamp: found.resourceStamp, typeStamp: found.typeStamp };
   const ipMode = parseJson<{ ipStorage?: IpStorageMode }>(found.workspacePolicy, {}).ipStorage ?? 'truncated';
 
   let password: 'none' | 'valid' | 'invalid' = 'none';
@@ -157,7 +161,7 @@ export async function authorizePublic(
 
   const download = opts.download === true;
   if (!decision.countsView && !download) {
-    return { link, grant: decision.hasGrant ? (req.grant ?? null) : null, grantExpiresAt: decision.hasGrant ? (grant?.expiresAt ?? null) : null, viewCount: link.viewCount, downloadCount: link.downloadCount, email: decision.email };
+    return { link, grant: decision.hasGrant ? (req.grant ?? null) : null, grantExpiresAt: decision.hasGrant ? (grant?.expiresAt ?? null) : null, viewCount: link.viewCount, downloadCount: link.downloadCount, email: decision.email, hints };
   }
 
   const result = await ctx.committer.run(link.id, (tx) =>
@@ -166,7 +170,7 @@ export async function authorizePublic(
   if (!result.ok) throw denial(result.reason);
 
   if (!decision.countsView) {
-    return { link, grant: req.grant ?? null, grantExpiresAt: grant?.expiresAt ?? null, viewCount: result.viewCount, downloadCount: result.downloadCount, email: decision.email };
+    return { link, grant: req.grant ?? null, grantExpiresAt: grant?.expiresAt ?? null, viewCount: result.viewCount, downloadCount: result.downloadCount, email: decision.email, hints };
   }
   const expiresAt = Math.min(now + GRANT_TTL_MS, link.expiresAt ?? Infinity);
   const issued = issueGrant(ctx.box, {
@@ -176,5 +180,5 @@ export async function authorizePublic(
     passwordUnlocked: decision.passwordUnlocked,
     email: decision.email,
   });
-  return { link, grant: issued, grantExpiresAt: expiresAt, viewCount: result.viewCount, downloadCount: result.downloadCount, email: decision.email };
+  return { link, grant: issued, grantExpiresAt: expiresAt, viewCount: result.viewCount, downloadCount: result.downloadCount, email: decision.email, hints };
 }

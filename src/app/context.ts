@@ -2,6 +2,7 @@ import type { Config } from '../config/config.js';
 import type { SecretBox } from '../domain/tokens.js';
 import type { Database } from '../storage/database.js';
 import type { GroupCommitter } from '../storage/group-commit.js';
+import type { ContentCache } from './content-cache.js';
 import type { MissLimiter } from './miss-limiter.js';
 
 /** What every use-case needs: the database, the secret box, the configuration and a clock. */
@@ -13,4 +14,6 @@ export type AppContext = {
   /** Batches the public path's writes (views, downloads, denials) into shared transactions. */
   committer: GroupCommitter;
   misses: MissLimiter;
+  /** Immutable resource content (versions, type declarations by stamp). */
+  contentCache: ContentCache;
 };

@@ -5,6 +5,7 @@ import { openDatabase } from '../storage/database.js';
 import { createGroupCommitter } from '../storage/group-commit.js';
 import { migrateToLatest } from '../storage/migrate.js';
 import type { AppContext } from './context.js';
+import { createContentCache } from './content-cache.js';
 import { createMemoryMissLimiter } from './miss-limiter.js';
 
 /** Opens the database, migrates it and assembles the context every use-case gets. */
@@ -20,5 +21,6 @@ export async function openContext(config: Config, opts: { migrate?: boolean } = 
     now: Date.now,
     committer,
     misses: createMemoryMissLimiter({ limit: 30, windowMs: 60_000 }),
+    contentCache: createContentCache(),
   };
 }

@@ -22,6 +22,7 @@ import {
   resourceTypeOrDefault,
   type StoredResource,
 } from '../storage/resources.js';
+import type { ContentHints } from './authorize-public.js';
 import type { AppContext } from './context.js';
 
 /** Rows per page of a table or collection. */
@@ -77,9 +78,22 @@ function readPosition(link: Link, cursor: string | undefined): number {
   return key[1] as number;
 }
 
-async function tablePage(db: Executor, link: Link, type: ResourceType, at: { id: string; version: number }, key: string, total: number, cursor?: string): Promise<TablePage> {
+async function tablePage(
+  ctx: AppContext,
+  link: Link,
+  type: ResourceType,
+  at: { id: string; version: number; stamp: number | null },
+  key: string,
+  total: number,
+  cursor?: string,
+): Promise<TablePage> {
+  const db = ctx.database.db;
   const after = readPosition(link, cursor);
-  const rows = await listTableRows(db, { workspaceId: link.workspaceId, type: link.resourceType, id: at.id, version: at.version, table: key }, after, PAGE_SIZE + 1);
+  const rowKey = { workspaceId: link.workspaceId, type: link.resourceType, id: at.id, version: at.version, table: key };
+  const rows =
+    after === -1 && at.stamp !== null
+      ? await ctx.contentCache.firstRows(db, rowKey, at.stamp, PAGE_SIZE + 1)
+      : await listTableRows(db, rowKey, after, PAGE_SIZE + 1);
   const page = rows.slice(0, PAGE_SIZE);
   const last = page[page.length - 1];
   const def = type.tables.find((t) => t.key === key);
@@ -93,19 +107,26 @@ async function tablePage(db: Executor, link: Link, type: ResourceType, at: { id:
   };
 }
 
-/** One resource as the link shows it: projected fields and the first page of each table. */
-export async function recordContent(ctx: AppContext, link: Link, resourceId: string, version: number | null): Promise<RecordContent> {
+/**
+ * One resource as the link shows it: projected fields and the first page of
+ * each table. With `hints` from the link lookup (for the link's own
+ * resource), immutable content comes from the cache.
+ */
+export async function recordContent(ctx: AppContext, link: Link, resourceId: string, version: number | null, hints?: ContentHints): Promise<RecordContent> {
   const db = ctx.database.db;
-  const [type, at] = await Promise.all([
-    resourceTypeOrDefault(db, link.workspaceId, link.resourceType),
-    findResourceAtVersion(db, { workspaceId: link.workspaceId, type: link.resourceType, id: resourceId }, version),
+  const key = { workspaceId: link.workspaceId, type: link.resourceType, id: resourceId };
+  const [type, found] = await Promise.all([
+    ctx.contentCache.type(db, link.workspaceId, link.resourceType, hints?.typeStamp),
+    ctx.contentCache.version(db, key, version ?? hints?.latestVersion ?? null, hints?.resourceStamp),
   ]);
-  if (!at) throw new AppError('not_found', 'This record does not exist');
+  if (!found) throw new AppError('not_found', 'This record does not exist');
+  // A cached version carries the latest version of when it was read; the lookup knows the current one.
+  const at = { ...found, latestVersion: hints?.latestVersion ?? found.latestVersion };
   const all = withMeta(resourceId, at.title, at.createdAt, at.fields);
   const fields = projectFields(type, link.settings.fields, all).filter((f) => f.key !== 'title');
   const tables: TablePage[] = [];
   for (const [key, total] of Object.entries(at.tableCounts)) {
-    tables.push(await tablePage(db, link, type, { id: resourceId, version: at.version }, key, total));
+    tables.push(await tablePage(ctx, link, type, { id: resourceId, version: at.version, stamp: hints?.resourceStamp ?? null }, key, total));
   }
   return {
     kind: 'record',
@@ -134,7 +155,7 @@ export async function recordTablePage(ctx: AppContext, link: Link, key: string, 
   ]);
   if (!at) throw new AppError('not_found', 'This record does not exist');
   if (!(key in at.tableCounts)) throw new AppError('not_found', `This record has no table ${key}`);
-  return tablePage(db, link, type, { id: resourceId, version: at.version }, key, at.tableCounts[key], cursor);
+  return tablePage(ctx, link, type, { id: resourceId, version: at.version, stamp: null }, key, at.tableCounts[key], cursor);
 }
 
 /** The visible columns of a collection link. */

@@ -52,6 +52,6 @@ export async function viewSharedLink(ctx: AppContext, req: PublicRequest): Promi
   const content =
     link.resourceId === null
       ? await collectionPage(ctx, link, undefined)
-      : await recordContent(ctx, link, link.resourceId, servedVersion(link));
+      : await recordContent(ctx, link, link.resourceId, servedVersion(link), access.hints);
   return { link: publicLink(link, ctx.now(), access.viewCount), content, grant: access.grant, grantExpiresAt: access.grantExpiresAt };
 }

@@ -3,6 +3,7 @@ import { eventHash, type AuditEvent, type EventInput, type EventType } from '../
 import { newId } from '../domain/ids.js';
 import type { Executor } from './database.js';
 import { parseJson } from './json.js';
+import { preparedQuery } from './prepared.js';
 import type { EventsTable } from './schema.js';
 
 export function toEvent(r: Selectable<EventsTable>): AuditEvent {
@@ -50,26 +51,28 @@ export function chainedEvent(
   return { ...base, hash: eventHash(base) };
 }
 
+const eventColumns = ['id', 'workspace_id', 'link_id', 'seq', 'type', 'reason', 'actor', 'ip', 'user_agent', 'email', 'metadata', 'created_at', 'prev_hash', 'hash'] as const;
+type EventRow = { [K in (typeof eventColumns)[number]]: unknown };
+
+const insertEventQuery = preparedQuery<EventRow, never>(eventColumns, (db, p) => db.insertInto('events').values(p as never));
+
 export async function insertEvent(db: Executor, e: AuditEvent): Promise<void> {
-  await db
-    .insertInto('events')
-    .values({
-      id: e.id,
-      workspace_id: e.workspaceId,
-      link_id: e.linkId,
-      seq: e.seq,
-      type: e.type,
-      reason: e.reason,
-      actor: e.actor,
-      ip: e.ip,
-      user_agent: e.userAgent,
-      email: e.email,
-      metadata: JSON.stringify(e.metadata),
-      created_at: e.createdAt,
-      prev_hash: e.prevHash,
-      hash: e.hash,
-    })
-    .execute();
+  await insertEventQuery(db, {
+    id: e.id,
+    workspace_id: e.workspaceId,
+    link_id: e.linkId,
+    seq: e.seq,
+    type: e.type,
+    reason: e.reason,
+    actor: e.actor,
+    ip: e.ip,
+    user_agent: e.userAgent,
+    email: e.email,
+    metadata: JSON.stringify(e.metadata),
+    created_at: e.createdAt,
+    prev_hash: e.prevHash,
+    hash: e.hash,
+  });
 }
 
 /**

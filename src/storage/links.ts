@@ -2,6 +2,7 @@ import { type ExpressionBuilder, type Selectable } from 'kysely';
 import type { AccessRole, Link, LinkFilter, LinkSettings, LinkStatus } from '../domain/link.js';
 import type { Executor } from './database.js';
 import { parseJson } from './json.js';
+import { preparedQuery } from './prepared.js';
 import type { DB, LinksTable } from './schema.js';
 
 export type LinkRow = Selectable<LinksTable>;
@@ -210,28 +211,93 @@ export async function linkIdsForResource(
 }
 
 
+type PublicLinkRow = LinkRow & { workspace_policy: string; latest_version: number | null; resource_created_at: number | null; type_updated_at: number | null };
+
+const publicLinkBy = (column: 'links.token_hash' | 'links.short_code_hash') =>
+  preparedQuery<{ hash: string }, PublicLinkRow>(['hash'], (db, p) =>
+    db
+      .selectFrom('links')
+      .innerJoin('workspaces', 'workspaces.id', 'links.workspace_id')
+      .leftJoin('resources', (j) =>
+        j
+          .onRef('resources.workspace_id', '=', 'links.workspace_id')
+          .onRef('resources.type', '=', 'links.resource_type')
+          .onRef('resources.id', '=', 'links.resource_id'),
+      )
+      .leftJoin('resource_types', (j) =>
+        j.onRef('resource_types.workspace_id', '=', 'links.workspace_id').onRef('resource_types.type', '=', 'links.resource_type'),
+      )
+      .selectAll('links')
+      .select(['workspaces.policy as workspace_policy', 'resources.latest_version', 'resources.created_at as resource_created_at', 'resource_types.updated_at as type_updated_at'])
+      .where(column, '=', p.hash),
+  );
+const publicLinkByToken = publicLinkBy('links.token_hash');
+const publicLinkByCode = publicLinkBy('links.short_code_hash');
+
+/** A link found by its secret, with what the public path needs to know about its surroundings. */
+export type PublicLinkLookup = {
+  link: Link;
+  workspacePolicy: string;
+  /** The target resource's latest version (null for collections or a deleted resource). */
+  latestVersion: number | null;
+  /** When the target resource was created: a resource deleted and made again is a different one. */
+  resourceStamp: number | null;
+  /** When the target's type was last declared (null: undeclared). Keys the content caches. */
+  typeStamp: number | null;
+};
+
 /**
  * The public lookup: a link by token or short-code hash, with its workspace's
- * IP storage mode, in one query. Across workspaces by design: the secret is the scope.
+ * policy, its resource's latest version and its type's stamp, in one query.
+ * Across workspaces by design: the secret is the scope.
  */
-export async function findPublicLink(
-  db: Executor,
-  kind: 'token' | 'code',
-  hash: string,
-): Promise<{ link: Link; workspacePolicy: string } | null> {
-  const r = await db
-    .selectFrom('links')
-    .innerJoin('workspaces', 'workspaces.id', 'links.workspace_id')
-    .selectAll('links')
-    .select('workspaces.policy as workspace_policy')
-    .where(kind === 'token' ? 'links.token_hash' : 'links.short_code_hash', '=', hash)
-    .executeTakeFirst();
+export async function findPublicLink(db: Executor, kind: 'token' | 'code', hash: string): Promise<PublicLinkLookup | null> {
+  const [r] = await (kind === 'token' ? publicLinkByToken : publicLinkByCode)(db, { hash });
   if (!r) return null;
-  const { workspace_policy, ...row } = r;
-  return { link: toLink(row), workspacePolicy: workspace_policy };
+  const { workspace_policy, latest_version, resource_created_at, type_updated_at, ...row } = r;
+  return {
+    link: toLink(row),
+    workspacePolicy: workspace_policy,
+    latestVersion: latest_version,
+    resourceStamp: resource_created_at,
+    typeStamp: type_updated_at,
+  };
 }
 
 export type CountedView = { viewCount: number; downloadCount: number; eventSeq: number; lastEventHash: string | null };
+
+type CountParams = { id: string; epoch: number; now: number; events: number };
+type CountRow = { view_count: number; download_count: number; event_seq: number; last_event_hash: string | null };
+
+/** One prepared form per combination of what is counted. */
+const countQuery = (view: boolean, download: boolean) =>
+  preparedQuery<CountParams, CountRow>(['id', 'epoch', 'now', 'events'], (db, p) =>
+    db
+      .updateTable('links')
+      .set((eb) => ({
+        ...(view
+          ? {
+              view_count: eb('view_count', '+', 1),
+              first_viewed_at: eb.fn.coalesce('first_viewed_at', eb.val(p.now)),
+              last_viewed_at: p.now,
+            }
+          : {}),
+        ...(download ? { download_count: eb('download_count', '+', 1) } : {}),
+        event_seq: eb('event_seq', '+', p.events),
+      }))
+      .where('id', '=', p.id)
+      .where('revoked_at', 'is', null)
+      .where('enabled', '=', 1)
+      .where('grant_epoch', '=', p.epoch)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', p.now)]))
+      .$if(view, (q) => q.where((eb) => eb.or([eb('max_views', 'is', null), eb('view_count', '<', eb.ref('max_views'))])))
+      .returning(['view_count', 'download_count', 'event_seq', 'last_event_hash']),
+  );
+const countQueries = {
+  view: countQuery(true, false),
+  download: countQuery(false, true),
+  both: countQuery(true, true),
+};
 
 /**
  * The hot path's one conditional statement: validates (not revoked, enabled,
@@ -245,32 +311,17 @@ export async function countView(
   opts: { view: boolean; download: boolean; events: number },
   now: number,
 ): Promise<CountedView | null> {
-  const r = await db
-    .updateTable('links')
-    .set((eb) => ({
-      ...(opts.view
-        ? {
-            view_count: eb('view_count', '+', 1),
-            first_viewed_at: eb.fn.coalesce('first_viewed_at', eb.val(now)),
-            last_viewed_at: now,
-          }
-        : {}),
-      ...(opts.download ? { download_count: eb('download_count', '+', 1) } : {}),
-      event_seq: eb('event_seq', '+', opts.events),
-    }))
-    .where('id', '=', link.id)
-    .where('revoked_at', 'is', null)
-    .where('enabled', '=', 1)
-    .where('grant_epoch', '=', link.grantEpoch)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-    .$if(opts.view, (q) => q.where((eb) => eb.or([eb('max_views', 'is', null), eb('view_count', '<', eb.ref('max_views'))])))
-    .returning(['view_count', 'download_count', 'event_seq', 'last_event_hash'])
-    .executeTakeFirst();
+  const query = opts.view && opts.download ? countQueries.both : opts.view ? countQueries.view : countQueries.download;
+  const [r] = await query(db, { id: link.id, epoch: link.grantEpoch, now, events: opts.events });
   return r
     ? { viewCount: r.view_count, downloadCount: r.download_count, eventSeq: r.event_seq, lastEventHash: r.last_event_hash }
     : null;
 }
 
+const setLastEventHashQuery = preparedQuery<{ id: string; hash: string }, never>(['id', 'hash'], (db, p) =>
+  db.updateTable('links').set({ last_event_hash: p.hash }).where('id', '=', p.id),
+);
+
 export async function setLastEventHash(db: Executor, id: string, hash: string): Promise<void> {
-  await db.updateTable('links').set({ last_event_hash: hash }).where('id', '=', id).execute();
+  await setLastEventHashQuery(db, { id, hash });
 }

@@ -4,6 +4,7 @@ import { undeclaredType, type FieldDef, type FieldValue, type ResourceType, type
 import type { LinkFilter } from '../domain/link.js';
 import type { Database, Executor } from './database.js';
 import { parseJson } from './json.js';
+import { preparedQuery } from './prepared.js';
 
 export async function upsertResourceType(
   db: Executor,
@@ -33,14 +34,14 @@ export async function upsertResourceType(
     .execute();
 }
 
+type TypeRow = { type: string; label: string; fields: string; tables: string };
+const resourceTypeQuery = preparedQuery<{ workspaceId: string; type: string }, TypeRow>(['workspaceId', 'type'], (db, p) =>
+  db.selectFrom('resource_types').select(['type', 'label', 'fields', 'tables']).where('workspace_id', '=', p.workspaceId).where('type', '=', p.type),
+);
+
 /** The declared type, or null when nobody declared it. */
 export async function findResourceType(db: Executor, workspaceId: string, type: string): Promise<ResourceType | null> {
-  const r = await db
-    .selectFrom('resource_types')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .where('type', '=', type)
-    .executeTakeFirst();
+  const [r] = await resourceTypeQuery(db, { workspaceId, type });
   return r
     ? { type: r.type, label: r.label, fields: parseJson(r.fields, []), tables: parseJson(r.tables, []), declared: true }
     : null;
@@ -304,26 +305,44 @@ export async function listResources(database: Database, db: Executor, workspaceI
   return rows.map(toResource);
 }
 
+type AtVersionRow = {
+  version: number;
+  title: string;
+  fields: string;
+  table_counts: string;
+  content_hash: string;
+  created_by: string;
+  created_at: number;
+  latest_version: number;
+};
+type AtVersionParams = { workspaceId: string; type: string; id: string; version: number };
+
+const resourceAtVersionQuery = (latest: boolean) =>
+  preparedQuery<AtVersionParams, AtVersionRow>(['workspaceId', 'type', 'id', 'version'], (db, p) =>
+    db
+      .selectFrom('resources as r')
+      .innerJoin('resource_versions as v', (j) =>
+        j
+          .onRef('v.workspace_id', '=', 'r.workspace_id')
+          .onRef('v.type', '=', 'r.type')
+          .onRef('v.resource_id', '=', 'r.id')
+          .on((eb) => (latest ? eb('v.version', '=', eb.ref('r.latest_version')) : eb('v.version', '=', p.version))),
+      )
+      .select(['v.version', 'v.title', 'v.fields', 'v.table_counts', 'v.content_hash', 'v.created_by', 'v.created_at', 'r.latest_version'])
+      .where('r.workspace_id', '=', p.workspaceId)
+      .where('r.type', '=', p.type)
+      .where('r.id', '=', p.id),
+  );
+const latestVersionQuery = resourceAtVersionQuery(true);
+const givenVersionQuery = resourceAtVersionQuery(false);
+
 /** A resource at a version (the latest when `version` is null), in one query. */
 export async function findResourceAtVersion(
   db: Executor,
   key: { workspaceId: string; type: string; id: string },
   version: number | null,
-): Promise<(VersionMeta & { latestVersion: number; createdAt: number }) | null> {
-  const r = await db
-    .selectFrom('resources as r')
-    .innerJoin('resource_versions as v', (j) =>
-      j
-        .onRef('v.workspace_id', '=', 'r.workspace_id')
-        .onRef('v.type', '=', 'r.type')
-        .onRef('v.resource_id', '=', 'r.id')
-        .on((eb) => (version === null ? eb('v.version', '=', eb.ref('r.latest_version')) : eb('v.version', '=', version))),
-    )
-    .select(['v.version', 'v.title', 'v.fields', 'v.table_counts', 'v.content_hash', 'v.created_by', 'v.created_at', 'r.latest_version', 'r.created_at as resource_created_at'])
-    .where('r.workspace_id', '=', key.workspaceId)
-    .where('r.type', '=', key.type)
-    .where('r.id', '=', key.id)
-    .executeTakeFirst();
+): Promise<(VersionMeta & { latestVersion: number }) | null> {
+  const [r] = await (version === null ? latestVersionQuery : givenVersionQuery)(db, { ...key, version: version ?? 0 });
   return r
     ? {
         version: r.version,

@@ -11,7 +11,34 @@ export function createSqliteDialect(file: string): { dialect: SqliteDialect; clo
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  return { dialect: new SqliteDialect({ database }), close: () => database.close() };
+  return { dialect: new SqliteDialect({ database: withStatementCache(database) }), close: () => database.close() };
+}
+
+/**
+ * Kysely prepares every query afresh; preparing costs as much as running a
+ * small statement. Queries are built from a fixed set of shapes, so their
+ * prepared statements are kept (bounded, least recently used dropped first).
+ */
+function withStatementCache(database: Database.Database, max = 500): Database.Database {
+  const cache = new Map<string, Database.Statement>();
+  const prepare = (sqlText: string): Database.Statement => {
+    let stmt = cache.get(sqlText);
+    if (stmt) {
+      cache.delete(sqlText);
+    } else {
+      stmt = database.prepare(sqlText);
+      if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+    }
+    cache.set(sqlText, stmt);
+    return stmt;
+  };
+  return new Proxy(database, {
+    get(target, prop, receiver) {
+      if (prop === 'prepare') return prepare;
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** `fields->>key` on a JSON text column, as text the way PostgreSQL's `->>` gives it (true, 3, 2.5). */

@@ -1,0 +1,111 @@
+// npm run bench: the resolve path (GET /v1/shared/{token}, every request a
+// counted view with its event) against a bare node:http server, on the same
+// machine in the same run. Prints requests/s, p50, p99 and their ratio.
+import autocannon from 'autocannon';
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../dist/config/config.js';
+import { openContext } from '../dist/app/open-context.js';
+import { seedLinks } from './seed.mjs';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const BIG = Number(process.env.BENCH_BIG_LINKS ?? 1_000_000);
+
+function startServer(mode, env) {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(here, 'server.mjs'), [mode], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', (m) => resolve({ child, port: m.port }));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+  });
+}
+
+function stopServer(s) {
+  return new Promise((resolve) => {
+    s.child.removeAllListeners('exit');
+    s.child.once('exit', resolve);
+    s.child.kill('SIGTERM');
+  });
+}
+
+function rssOf(s) {
+  return new Promise((resolve) => {
+    s.child.once('message', (m) => resolve(m.rss));
+    s.child.send('rss');
+  });
+}
+
+function drive(port, pathFor, seconds) {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections: CONNECTIONS,
+        duration: seconds,
+        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: pathFor() }) }],
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+  });
+}
+
+async function measure(label, port, pathFor) {
+  await drive(port, pathFor, WARMUP);
+  const r = await drive(port, pathFor, DURATION);
+  const row = {
+    label,
+    rps: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  };
+  console.log(`${label.padEnd(34)} ${String(row.rps).padStart(7)} req/s   p50 ${String(row.p50).padStart(4)} ms   p99 ${String(row.p99).padStart(4)} ms   non-2xx ${row.non2xx}   errors ${row.errors}`);
+  return row;
+}
+
+async function resolveRun(label, count, databaseUrl) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'porthole-bench-'));
+  const env = { DATA_DIR: dataDir, PORTHOLE_SECRET: 'ab'.repeat(32), ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: '' }) };
+  const ctx = await openContext(loadConfig({ ...env, LOG_LEVEL: 'silent' }));
+  if (databaseUrl) await ctx.database.db.deleteFrom('workspaces').execute();
+  console.log(`seeding ${count.toLocaleString('en')} links (${label})…`);
+  const tokens = await seedLinks(ctx, count, console.log);
+  await ctx.database.close();
+  const server = await startServer('porthole', env);
+  try {
+    const row = await measure(`resolve, ${label}`, server.port, () => `/v1/shared/${tokens[(Math.random() * tokens.length) | 0]}`);
+    row.rssMb = Math.round((await rssOf(server)) / 1e6);
+    return row;
+  } finally {
+    await stopServer(server);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const bare = await startServer('bare', {});
+const baseline = await measure('bare node:http (baseline)', bare.port, () => '/');
+await stopServer(bare);
+
+const small = await resolveRun('SQLite, 10,000 links', 10_000);
+const big = await resolveRun(`SQLite, ${BIG.toLocaleString('en')} links`, BIG);
+const pg = process.env.DATABASE_URL ? await resolveRun('PostgreSQL, 10,000 links', 10_000, process.env.DATABASE_URL) : null;
+
+const ratio = (a, b) => (a / b).toFixed(2);
+console.log('\nsummary');
+console.log(`  resolve / bare (SQLite, 10k):      ${ratio(small.rps, baseline.rps)}   target ≥ 0.40`);
+console.log(`  p99 resolve (SQLite, 10k):         ${small.p99} ms   target < 20 ms`);
+console.log(`  ${BIG.toLocaleString('en')} links vs 10k:           ${ratio(big.rps, small.rps)}   target ≥ 0.80`);
+if (pg) console.log(`  resolve / bare (PostgreSQL, 10k):  ${ratio(pg.rps, baseline.rps)}`);
+console.log(`  server RSS after run: ${small.rssMb} MB (10k), ${big.rssMb} MB (${BIG.toLocaleString('en')})`);
+const failed = [small, big, pg].filter(Boolean).some((r) => r.non2xx > 0 || r.errors > 0);
+if (failed) {
+  console.log('some requests failed: see non-2xx/errors above');
+  process.exitCode = 1;
+}
