@@ -185,7 +185,7 @@ describeEachDialect('workspace', (h) => {
   });
 
   // See test/auth.test.ts: error-handler.ts always answers field "body" until it reads `instancePath`.
-  it.fails('names the offending field of a bad workspace PATCH', async () => {
+  it('names the offending field of a bad workspace PATCH', async () => {
     const ws = await buildWorkspace(h());
     for (const [body, reason, field] of badInputs) {
       if (reason !== 'invalid_request' || field === '') continue;

@@ -40,9 +40,12 @@ export function toAppError(err: unknown): AppError {
   const e = err as FastifyError & { validation?: unknown[]; validationContext?: string };
   if (hasZodFastifySchemaValidationErrors(e)) {
     const issue = e.validation[0];
-    const path = (issue?.params as { issue?: { path?: PropertyKey[] } })?.issue?.path ?? [];
+    // The provider reports where as a JSON pointer, and an unknown key's name in params.keys.
+    const path = (issue?.instancePath ?? '').split('/').filter(Boolean);
+    const keys = (issue?.params as { keys?: unknown } | undefined)?.keys;
+    if (Array.isArray(keys) && keys.length > 0) path.push(String(keys[0]));
     const where = e.validationContext === 'body' ? '' : `${e.validationContext}.`;
-    const field = `${where}${path.map(String).join('.')}`.replace(/\.$/, '') || e.validationContext || 'body';
+    const field = `${where}${path.join('.')}`.replace(/\.$/, '') || e.validationContext || 'body';
     return new AppError('invalid_request', `Invalid ${field}: ${issue?.message ?? 'does not match the schema'}`, { field });
   }
   if (e?.validation) return new AppError('invalid_request', e.message);
