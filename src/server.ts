@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { bootstrapIfEmpty } from './app/bootstrap-workspace.js';
+import type { AppContext } from './app/context.js';
+import { openContext } from './app/open-context.js';
+import { loadConfig } from './config/config.js';
+import { buildApp } from './http/build-app.js';
+
+export type RunningServer = { app: FastifyInstance; ctx: AppContext; url: string; close(): Promise<void> };
+
+/**
+ * Everything `npm start` does: parse the environment (a bad value throws
+ * ConfigError naming it), open and migrate the database, create the first
+ * workspace on an empty database and print its secrets once, then listen.
+ */
+export async function startServer(env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<RunningServer> {
+  const config = loadConfig(env);
+  const ctx = await openContext(config);
+  const created = await bootstrapIfEmpty(ctx);
+  if (created) {
+    out('Porthole created your workspace. Keep these; they are not shown again.');
+    out(`email: ${created.email}`);
+    out(`password: ${created.password}`);
+    out(`api key: ${created.apiKey}`);
+  }
+  const app = await buildApp(ctx);
+  const address = await app.listen({ port: config.port, host: config.host });
+  out(`Porthole is serving on ${config.publicUrl} (${ctx.database.dialect})`);
+  return {
+    app,
+    ctx,
+    url: address,
+    close: async () => {
+      await app.close();
+      await ctx.database.close();
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { ConfigError } from '../src/config/config.js';
+import { startServer, type RunningServer } from '../src/server.js';
+import { scratchDatabase, testDialects } from './helpers/databases.js';
+
+const dirs: string[] = [];
+const servers: RunningServer[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function dataDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'porthole-start-'));
+  dirs.push(d);
+  return d;
+}
+
+for (const dialect of await testDialects()) {
+  it(`first start prints the owner's secrets once, later starts print nothing secret [${dialect}]`, async () => {
+    const scratch = await scratchDatabase(dialect);
+    try {
+      const env = { DATA_DIR: scratch.dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...(scratch.databaseUrl ? { DATABASE_URL: scratch.databaseUrl } : {}) };
+      const first: string[] = [];
+      const s1 = await startServer(env, (l) => first.push(l));
+      const email = first.find((l) => l.startsWith('email: '))?.slice(7);
+      const password = first.find((l) => l.startsWith('password: '))?.slice(10);
+      const key = first.find((l) => l.startsWith('api key: '))?.slice(9);
+      expect(email).toMatch(/@/);
+      expect(password?.length).toBeGreaterThanOrEqual(16);
+      expect(key).toMatch(/^phk_[A-Za-z0-9_-]{43}$/);
+
+      // The printed key and password work against the running server.
+      const me = await fetch(`${s1.url}/v1/workspace`, { headers: { authorization: `Bearer ${key}` } });
+      expect(me.status).toBe(200);
+      const login = await fetch(`${s1.url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+      expect(login.status).toBe(200);
+      expect((await fetch(`${s1.url}/readyz`)).status).toBe(200);
+      await s1.close();
+
+      const second: string[] = [];
+      const s2 = await startServer(env, (l) => second.push(l));
+      servers.push(s2);
+      const joined = second.join('\n');
+      expect(joined).not.toContain(password as string);
+      expect(joined).not.toContain(key as string);
+      expect(joined).not.toMatch(/password:|api key:/);
+    } finally {
+      for (const s of servers.splice(0)) await s.close();
+      await scratch.drop();
+    }
+  });
+}
+
+it('the SQLite default creates and migrates the database in DATA_DIR', async () => {
+  const dir = dataDir();
+  const out: string[] = [];
+  const s = await startServer({ DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }, (l) => out.push(l));
+  servers.push(s);
+  expect(s.ctx.database.dialect).toBe('sqlite');
+  expect(out.at(-1)).toContain('sqlite');
+  const tables = await s.ctx.database.db.introspection.getTables();
+  expect(tables.map((t) => t.name)).toContain('links');
+});
+
+it.each([
+  ['PORT', 'abc'],
+  ['DATABASE_URL', 'mysql://localhost/x'],
+  ['PORTHOLE_SECRET', 'too-short'],
+  ['LOG_LEVEL', 'loud'],
+  ['PUBLIC_URL', 'not a url'],
+])('a bad %s stops the start with a message naming it', async (name, value) => {
+  const start = startServer({ DATA_DIR: dataDir(), PORT: '0', [name]: value }, () => {});
+  await expect(start).rejects.toBeInstanceOf(ConfigError);
+  await expect(start).rejects.toThrow(name);
+});
+
+it('serves the OpenAPI document and its browser, health and readiness', async () => {
+  const s = await startServer({ DATA_DIR: dataDir(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }, () => {});
+  servers.push(s);
+  const doc = (await (await fetch(`${s.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+  expect(doc.openapi).toMatch(/^3\./);
+  for (const [path, method] of [
+    ['/v1/links', 'post'],
+    ['/v1/links', 'get'],
+    ['/v1/links/{id}', 'patch'],
+    ['/v1/links/{id}/rotate', 'post'],
+    ['/v1/resources/{type}/{id}', 'put'],
+    ['/v1/resource-types/{type}', 'put'],
+    ['/v1/workspace', 'patch'],
+    ['/v1/api-keys', 'post'],
+    ['/v1/members', 'get'],
+    ['/v1/shared/{id}', 'get'],
+    ['/v1/links/{id}/events', 'get'],
+  ]) {
+    expect(doc.paths[path]?.[method], `${method} ${path}`).toBeTruthy();
+  }
+  const createLink = doc.paths['/v1/links'].post as { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } };
+  expect(Object.keys(createLink.requestBody.content['application/json'].schema.properties)).toContain('max_views');
+  const docs = await fetch(`${s.url}/docs/`);
+  expect(docs.status).toBe(200);
+  expect(await docs.text()).toContain('<html');
+  expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+  expect(await (await fetch(`${s.url}/readyz`)).json()).toEqual({ status: 'ready', database: 'sqlite' });
+});
