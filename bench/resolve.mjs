@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../dist/config/config.js';
 import { openContext } from '../dist/app/open-context.js';
-import { seedLinks } from './seed.mjs';
+import { seedCollection, seedLinks } from './seed.mjs';
+import http from 'node:http';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -89,6 +90,40 @@ async function resolveRun(label, count, databaseUrl) {
   }
 }
 
+/** Streams one CSV export of `rows` rows and samples the server's RSS while it does. */
+async function exportRun(rows) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'porthole-bench-'));
+  const env = { DATA_DIR: dataDir, PORTHOLE_SECRET: 'ab'.repeat(32), DATABASE_URL: '' };
+  const ctx = await openContext(loadConfig({ ...env, LOG_LEVEL: 'silent' }));
+  const token = await seedCollection(ctx, rows);
+  await ctx.database.close();
+  const server = await startServer('porthole', env);
+  try {
+    const ask = (m) => new Promise((resolve) => { server.child.once('message', (r) => resolve(r.peak)); server.child.send(m); });
+    const before = await ask('reset-peak');
+    const started = Date.now();
+    const { lines, bytes } = await new Promise((resolve, reject) => {
+      http.get(`http://127.0.0.1:${server.port}/v1/shared/${token}/export.csv`, (res) => {
+        let lines = 0;
+        let bytes = 0;
+        res.on('data', (chunk) => {
+          bytes += chunk.length;
+          for (const b of chunk) if (b === 10) lines++;
+        });
+        res.on('end', () => resolve({ lines, bytes }));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    const peak = await ask('peak');
+    const row = { rows: lines - 1, mb: (bytes / 1e6).toFixed(1), seconds: ((Date.now() - started) / 1000).toFixed(1), growthMb: Math.round((peak - before) / 1e6) };
+    console.log(`export.csv of ${String(row.rows).padStart(7)} rows: ${row.mb} MB in ${row.seconds} s, server RSS growth ${row.growthMb} MB`);
+    return row;
+  } finally {
+    await stopServer(server);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 const bare = await startServer('bare', {});
 const baseline = await measure('bare node:http (baseline)', bare.port, () => '/');
 await stopServer(bare);
@@ -97,6 +132,9 @@ const small = await resolveRun('SQLite, 10,000 links', 10_000);
 const big = await resolveRun(`SQLite, ${BIG.toLocaleString('en')} links`, BIG);
 const pg = process.env.DATABASE_URL ? await resolveRun('PostgreSQL, 10,000 links', 10_000, process.env.DATABASE_URL) : null;
 
+const exportSmall = await exportRun(10_000);
+const exportBig = await exportRun(100_000);
+
 const ratio = (a, b) => (a / b).toFixed(2);
 console.log('\nsummary');
 console.log(`  resolve / bare (SQLite, 10k):      ${ratio(small.rps, baseline.rps)}   target ≥ 0.40`);
@@ -104,6 +142,7 @@ console.log(`  p99 resolve (SQLite, 10k):         ${small.p99} ms   target < 20 
 console.log(`  ${BIG.toLocaleString('en')} links vs 10k:           ${ratio(big.rps, small.rps)}   target ≥ 0.80`);
 if (pg) console.log(`  resolve / bare (PostgreSQL, 10k):  ${ratio(pg.rps, baseline.rps)}`);
 console.log(`  server RSS after run: ${small.rssMb} MB (10k), ${big.rssMb} MB (${BIG.toLocaleString('en')})`);
+console.log(`  export RSS growth: ${exportSmall.growthMb} MB for 10,000 rows, ${exportBig.growthMb} MB for 100,000 rows (constant memory: the second should not be ~10x the first)`);
 const failed = [small, big, pg].filter(Boolean).some((r) => r.non2xx > 0 || r.errors > 0);
 if (failed) {
   console.log('some requests failed: see non-2xx/errors above');

@@ -57,3 +57,21 @@ export async function seedLinks(ctx, count, log = () => {}) {
   }
   return tokens;
 }
+
+/** Seeds `count` resources of type `model` and a collection link over them; returns the link's token. */
+export async function seedCollection(ctx, count) {
+  const creds = await createWorkspaceWithOwner(ctx, { name: 'Bench export', email: `bench-export-${Date.now()}@example.test` });
+  const actor = { kind: 'api_key', workspaceId: creds.workspaceId, keyId: 'bench', role: 'admin', appUser: null };
+  await upsertResource(ctx, actor, 'model', 'model-0000000', { title: 'Model 0', fields: { status: 'active', provider: 'acme', risk_tier: 'high' }, tables: {} });
+  const template = await ctx.database.db.selectFrom('resources').selectAll().where('workspace_id', '=', creds.workspaceId).executeTakeFirstOrThrow();
+  for (let done = 1; done < count; ) {
+    const rows = [];
+    for (let i = 0; i < 1000 && done < count; i++, done++) {
+      const id = `model-${String(done).padStart(7, '0')}`;
+      rows.push({ ...template, id, title: `Model ${done}`, fields: JSON.stringify({ status: done % 7 ? 'active' : 'retired', provider: `provider-${done % 13}`, risk_tier: ['low', 'medium', 'high'][done % 3], notes: '=HYPERLINK("x")'.repeat(done % 2) }) });
+    }
+    await ctx.database.db.transaction().execute((tx) => tx.insertInto('resources').values(rows).execute());
+  }
+  const { link } = await createLink(ctx, actor, { resource_type: 'model', resource_id: null, settings: { fields: 'all' } });
+  return ctx.box.open(link.tokenSealed);
+}

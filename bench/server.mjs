@@ -20,7 +20,17 @@ if (mode === 'bare') {
   await app.listen({ port: 0, host: '127.0.0.1' });
   process.send({ port: app.server.address().port });
 }
+// Peak resident memory, sampled often enough to catch a buffered export.
+let peak = 0;
+setInterval(() => {
+  peak = Math.max(peak, process.memoryUsage().rss);
+}, 10).unref();
 process.on('message', (m) => {
+  if (m === 'reset-peak') {
+    peak = process.memoryUsage().rss;
+    process.send({ peak });
+  }
+  if (m === 'peak') process.send({ peak: Math.max(peak, process.memoryUsage().rss) });
   if (m === 'rss') process.send({ rss: process.memoryUsage().rss });
   if (m === 'exit') process.exit(0);
   if (m === 'cpu') process.send({ cpu: process.cpuUsage() });

@@ -299,7 +299,11 @@ export async function listResources(database: Database, db: Executor, workspaceI
   if (q.id !== undefined) query = query.where('id', '=', q.id);
   if (q.after) {
     const { type, id } = q.after;
-    query = query.where((eb) => eb.or([eb('type', '>', type), eb.and([eb('type', '=', type), eb('id', '>', id)])]));
+    // Within one type the key is the id alone, which the primary key index serves as a range.
+    query =
+      q.type === type
+        ? query.where('id', '>', id)
+        : query.where((eb) => eb.or([eb('type', '>', type), eb.and([eb('type', '=', type), eb('id', '>', id)])]));
   }
   const rows = await query.orderBy('type').orderBy('id').limit(q.limit).execute();
   return rows.map(toResource);
