@@ -1,5 +1,6 @@
 import type { Compilable, CompiledQuery } from 'kysely';
 import type { Executor } from './database.js';
+import { directRunnerFor } from './direct.js';
 
 const SENTINEL = '\u0000porthole-param:';
 
@@ -30,6 +31,8 @@ export function preparedQuery<P extends Record<string, unknown>, R>(
       byAdapter.set(adapter, entry);
     }
     const parameters = entry.slots.map((s) => ('name' in s ? params[s.name] : s.value));
+    const direct = directRunnerFor(adapter);
+    if (direct) return direct(entry.compiled.sql, parameters) as R[];
     const result = await db.executeQuery<R>({ ...entry.compiled, parameters });
     return result.rows;
   };
