@@ -25,18 +25,19 @@ export function toEvent(r: Selectable<EventsTable>): AuditEvent {
   };
 }
 
-/** Builds the next event of a link's chain from the link's sequence and last hash. */
-export function chainedEvent(
-  link: { id: string; workspaceId: string },
-  seq: number,
+/** An event as stored, before chaining: the input with its id, place and time. */
+function eventRecord(
+  workspaceId: string,
+  linkId: string | null,
+  seq: number | null,
   prevHash: string | null,
   input: EventInput,
   now: number,
-): AuditEvent {
-  const base = {
+): Omit<AuditEvent, 'hash'> {
+  return {
     id: newId('evt', now),
-    workspaceId: link.workspaceId,
-    linkId: link.id,
+    workspaceId,
+    linkId,
     seq,
     type: input.type,
     reason: input.reason ?? null,
@@ -48,6 +49,17 @@ export function chainedEvent(
     createdAt: now,
     prevHash,
   };
+}
+
+/** Builds the next event of a link's chain from the link's sequence and last hash. */
+export function chainedEvent(
+  link: { id: string; workspaceId: string },
+  seq: number,
+  prevHash: string | null,
+  input: EventInput,
+  now: number,
+): AuditEvent {
+  const base = eventRecord(link.workspaceId, link.id, seq, prevHash, input, now);
   return { ...base, hash: eventHash(base) };
 }
 
@@ -98,29 +110,9 @@ export async function appendLinkEvent(
   return event;
 }
 
-/** A workspace-level event that belongs to no link (e.g. a resource deleted). */
-export async function insertWorkspaceEvent(
-  db: Executor,
-  workspaceId: string,
-  input: EventInput,
-  now: number,
-): Promise<void> {
-  await insertEvent(db, {
-    id: newId('evt', now),
-    workspaceId,
-    linkId: null,
-    seq: null,
-    type: input.type,
-    reason: input.reason ?? null,
-    actor: input.actor ?? null,
-    ip: input.ip ?? null,
-    userAgent: input.userAgent ?? null,
-    email: input.email ?? null,
-    metadata: input.metadata ?? {},
-    createdAt: now,
-    prevHash: null,
-    hash: null,
-  });
+/** A workspace-level event that belongs to no link (e.g. a resource deleted); outside any chain. */
+export async function insertWorkspaceEvent(db: Executor, workspaceId: string, input: EventInput, now: number): Promise<void> {
+  await insertEvent(db, { ...eventRecord(workspaceId, null, null, null, input, now), hash: null });
 }
 
 export type EventQuery = {

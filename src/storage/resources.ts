@@ -152,6 +152,18 @@ export type VersionMeta = {
   createdAt: number;
 };
 
+type VersionRow = { version: number; title: string; fields: string; table_counts: string; content_hash: string; created_by: string; created_at: number };
+
+const toVersionMeta = (r: VersionRow): VersionMeta => ({
+  version: r.version,
+  title: r.title,
+  fields: parseJson(r.fields, {}),
+  tableCounts: parseJson(r.table_counts, {}),
+  contentHash: r.content_hash,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+});
+
 export async function insertVersion(
   db: Executor,
   key: { workspaceId: string; type: string; id: string },
@@ -203,17 +215,7 @@ export async function findVersion(
     .where('resource_id', '=', key.id)
     .where('version', '=', version)
     .executeTakeFirst();
-  return r
-    ? {
-        version: r.version,
-        title: r.title,
-        fields: parseJson(r.fields, {}),
-        tableCounts: parseJson(r.table_counts, {}),
-        contentHash: r.content_hash,
-        createdBy: r.created_by,
-        createdAt: r.created_at,
-      }
-    : null;
+  return r ? toVersionMeta(r) : null;
 }
 
 export async function listVersions(
@@ -347,18 +349,7 @@ export async function findResourceAtVersion(
   version: number | null,
 ): Promise<(VersionMeta & { latestVersion: number }) | null> {
   const [r] = await (version === null ? latestVersionQuery : givenVersionQuery)(db, { ...key, version: version ?? 0 });
-  return r
-    ? {
-        version: r.version,
-        title: r.title,
-        fields: parseJson(r.fields, {}),
-        tableCounts: parseJson(r.table_counts, {}),
-        contentHash: r.content_hash,
-        createdBy: r.created_by,
-        createdAt: r.created_at,
-        latestVersion: r.latest_version,
-      }
-    : null;
+  return r ? { ...toVersionMeta(r), latestVersion: r.latest_version } : null;
 }
 
 /** How many resources of a type pass a filter. */
