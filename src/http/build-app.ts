@@ -17,6 +17,9 @@ import { loginRoutes, sessionRoutes } from './api/auth.js';
 import { memberRoutes } from './api/members.js';
 import { apiKeyRoutes } from './api/api-keys.js';
 import { workspaceRoutes } from './api/workspace.js';
+import { qrRoutes } from './api/qr.js';
+import { sharePageRoutes } from './pages/share-pages.js';
+import { shareAssetRoutes } from './pages/stylesheet.js';
 
 export type AppDeps = {
   /** Where request logs go (tests capture them); defaults to stdout. */
@@ -24,7 +27,7 @@ export type AppDeps = {
 };
 
 /** Every management route group, each registered behind `requireActor`. */
-const managementGroups = [linkRoutes, resourceRoutes, eventRoutes, sessionRoutes, memberRoutes, apiKeyRoutes, workspaceRoutes];
+const managementGroups = [linkRoutes, resourceRoutes, eventRoutes, sessionRoutes, memberRoutes, apiKeyRoutes, workspaceRoutes, qrRoutes];
 
 /** Builds the HTTP application; never listens (only main.ts does). */
 export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<FastifyInstance> {
@@ -78,7 +81,10 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
   await app.register(async (pub) => {
     addPublicSecurityHeaders(pub);
     await pub.register(sharedApiRoutes(ctx));
+    await pub.register(sharePageRoutes(ctx));
   });
+  // The pages' stylesheet is cacheable, so it stays outside the public scope and its `no-store`.
+  await app.register(shareAssetRoutes);
 
   await app.register(async (api) => {
     api.addHook('onRequest', requireActor(ctx));

@@ -1,7 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { stringify } from 'csv-stringify';
-import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { PublicRequest } from '../../app/authorize-public.js';
 import type { AppContext } from '../../app/context.js';
@@ -14,7 +12,7 @@ import { viewSharedLink } from '../../app/view-shared-link.js';
 import { isPreviewRobot } from '../../domain/robots.js';
 import { errorResponses, iso } from '../presenters/common.js';
 import { collectionSchema, presentCollection, presentPublicLink, presentRecord, presentTablePage, publicLinkSchema, recordSchema, tablePageSchema } from '../presenters/shared.js';
-import { csvCell } from './csv.js';
+import { sendExport } from './export-stream.js';
 
 const idParams = z.object({ id: z.string().max(300) });
 const GRANT_HEADER = 'x-porthole-grant';
@@ -120,15 +118,7 @@ export const sharedApiRoutes =
       const { table } = request.query as { table?: string };
       if (isPreviewRequest(request)) return reply.code(204).send(null as never);
       const exp = await exportSharedLink(ctx, publicRequest(request, id), table);
-      reply.header('Content-Disposition', `attachment; filename="${exp.basename}.${format}"`);
-      if (format === 'csv') {
-        reply.type('text/csv; charset=utf-8');
-        const csv = stringify({ header: true, columns: exp.columns.map((c) => ({ key: c.key, header: c.label })), cast: { string: csvCell, boolean: (b) => (b ? 'true' : 'false') } });
-        Readable.from(exp.rows).pipe(csv);
-        return reply.send(csv);
-      }
-      reply.type('application/json; charset=utf-8');
-      return reply.send(Readable.from(jsonArray(exp.rows)));
+      return sendExport(reply, exp, format);
     };
     const exportSchema = (format: string) => ({
       schema: { tags, security, summary: `Download as ${format.toUpperCase()} (counts a download)`, params: idParams, querystring: z.object({ table: keyName.optional() }).strict() },
@@ -136,14 +126,3 @@ export const sharedApiRoutes =
     app.get('/v1/shared/:id/export.csv', exportSchema('csv'), exportRoute('csv'));
     app.get('/v1/shared/:id/export.json', exportSchema('json'), exportRoute('json'));
   };
-
-/** Streams rows as one JSON array, a row at a time. */
-async function* jsonArray(rows: AsyncIterable<unknown>): AsyncIterable<string> {
-  let first = true;
-  yield '[';
-  for await (const row of rows) {
-    yield (first ? '\n' : ',\n') + JSON.stringify(row);
-    first = false;
-  }
-  yield '\n]\n';
-}

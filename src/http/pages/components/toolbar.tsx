@@ -1,0 +1,63 @@
+import type { PublicLink } from '../../../app/view-shared-link.js';
+import { exactTime, relativeTime, viewsText } from '../format.js';
+
+export type Chrome = {
+  /** The link's page path, `/shared/<token>` or `/s/<code>`: every link on the page stays under it (the grant cookie's path). */
+  base: string;
+  locale: string;
+  now: number;
+  link: PublicLink;
+};
+
+function Expiry({ expiresAt, now, locale }: { expiresAt: number | null; now: number; locale: string }) {
+  if (expiresAt === null) return <>No expiry date</>;
+  return (
+    <time dateTime={new Date(expiresAt).toISOString()} title={exactTime(expiresAt, locale)}>
+      Expires {relativeTime(expiresAt, now)}
+    </time>
+  );
+}
+
+/**
+ * The head of every content page: what this is, and, when the link shows its
+ * toolbar, its label, expiry, views and the download buttons it allows.
+ */
+export function PageHead({ chrome, eyebrow, title, exportTable }: { chrome: Chrome; eyebrow: string; title: string; exportTable?: string }) {
+  const { link, base } = chrome;
+  const heading = (
+    <div className="head-text">
+      <p className="eyebrow">{eyebrow}</p>
+      <h1>{title}</h1>
+    </div>
+  );
+  if (!link.displayToolbar) return <header className="page-head">{heading}</header>;
+  const query = exportTable ? `?table=${encodeURIComponent(exportTable)}` : '';
+  return (
+    <header className="page-head toolbar" aria-label="About this link">
+      {heading}
+      <div className="toolbar-row">
+        <ul className="meta">
+          {link.label ? (
+            <li>
+              <span className="chip">{link.label}</span>
+            </li>
+          ) : null}
+          <li className="meta-expiry">
+            <Expiry expiresAt={link.expiresAt} now={chrome.now} locale={chrome.locale} />
+          </li>
+          <li className="meta-views">{viewsText(link.viewCount, link.maxViews)}</li>
+        </ul>
+        {link.permissions.export ? (
+          <div className="actions">
+            <a className="button" href={`${base}/export.csv${query}`} download="">
+              Export CSV
+            </a>
+            <a className="button secondary" href={`${base}/export.json${query}`} download="">
+              Export JSON
+            </a>
+          </div>
+        ) : null}
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,254 @@
+import '@fastify/cookie';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { ReactElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { z } from 'zod';
+import { denial } from '../../app/authorize-public.js';
+import type { AppContext } from '../../app/context.js';
+import { exportSharedLink } from '../../app/export-shared-link.js';
+import { keyName, resourceIdParam } from '../../app/link-inputs.js';
+import { listSharedTable } from '../../app/list-shared-table.js';
+import { openSharedRecord } from '../../app/open-shared-record.js';
+import { COLLECTION_TABLE, type CollectionContent, type TablePage } from '../../app/shared-content.js';
+import { sharedLinkMeta } from '../../app/shared-link-meta.js';
+import { viewSharedLink, type PublicLink } from '../../app/view-shared-link.js';
+import { AppError } from '../../domain/errors.js';
+import { statusFor, toAppError } from '../error-handler.js';
+import { sendExport, type ExportFormat } from '../public/export-stream.js';
+import { isPreviewRequest, publicRequest } from '../public/shared-api.js';
+import type { Chrome } from './components/toolbar.js';
+import { CollectionView, PreviewView, RecordView, RefusalView, TablePageView, type RefusalForm } from './components/views.js';
+import { negotiateLocale } from './format.js';
+import { pagingLinks, readPageState } from './paging.js';
+import { refusalCopy, type RefusalCopy } from './refusals.js';
+
+/** The grant of a page view; its Path is the link's page path, so it travels with that link's pages only. */
+export const GRANT_COOKIE = 'porthole_grant';
+/** Form posts (a password, an email address) are tiny; anything bigger is not ours. */
+const FORM_BODY_LIMIT = 4096;
+
+const idParams = z.object({ id: z.string().max(300) });
+const pageQuery = z.object({
+  cursor: z.string().max(512).optional(),
+  prev: z.string().max(8192).optional(),
+  n: z.coerce.number().int().min(1).max(1_000_000).optional(),
+});
+const exportQuery = z.object({ table: keyName.optional() });
+const hide = true;
+
+function sendPage(reply: FastifyReply, page: ReactElement): FastifyReply {
+  return reply.type('text/html; charset=utf-8').send(`<!DOCTYPE html>${renderToStaticMarkup(page)}`);
+}
+
+const IDENTIFIER_PATH = /^\/([A-Za-z0-9_-]{1,64})(\/[^?#]*)?/;
+
+/** The link's page path (`/shared/<token>` or `/s/<code>`) and what follows it, read from the URL of any request under the prefix. */
+function whereIn(prefix: string, url: string): { base: string | null; inside: boolean } {
+  const rest = url.slice(prefix.length);
+  const m = IDENTIFIER_PATH.exec(rest);
+  if (!m) return { base: null, inside: false };
+  return { base: `${prefix}/${m[1]}`, inside: m[2] !== undefined && m[2] !== '/' };
+}
+
+const notFoundInside: RefusalCopy = {
+  heading: 'We couldn’t find that here',
+  body: 'What you asked for isn’t part of this shared link.',
+  next: 'Go back to the shared page to see what is.',
+  tone: 'stop',
+};
+
+const BACK_TO_PAGE = new Set(['export_disabled', 'records_disabled', 'forbidden', 'invalid_cursor', 'invalid_request']);
+
+function waitText(seconds: number): string {
+  return seconds < 90 ? `Please try again in ${seconds} seconds.` : `Please try again in about ${Math.ceil(seconds / 60)} minutes.`;
+}
+
+/** The refusal page for an error on a share page: the status of DESIGN §4, friendly copy, a form where one helps. */
+function refusalPage(err: AppError, request: FastifyRequest, prefix: string): ReactElement {
+  const { base, inside } = whereIn(prefix, request.url);
+  let copy = refusalCopy(err.reason);
+  let back: string | undefined;
+  let message: string | undefined;
+  let form: RefusalForm | undefined;
+  // A record or table missing from a live link is not the link missing: say so, and offer the way back.
+  if (err.reason === 'not_found' && inside && base && err.message !== denial('not_found').message) {
+    copy = notFoundInside;
+    back = base;
+  }
+  if (BACK_TO_PAGE.has(err.reason) && base && inside) back = base;
+  if ((err.reason === 'password_required' || err.reason === 'password_invalid') && base) {
+    form = { kind: 'password', action: `${base}/unlock`, invalid: err.reason === 'password_invalid' };
+  }
+  if (err.reason === 'auth_required') {
+    if (err.details?.verification === 'unavailable') {
+      copy = { ...copy, heading: 'Email verification isn’t available yet', next: 'Ask the person who shared it to send you a link without email confirmation.' };
+      message = err.message;
+    } else if (base) form = { kind: 'email', action: `${base}/verify/start` };
+  }
+  if (err.reason === 'rate_limited' && typeof err.details?.retryAfter === 'number') copy = { ...copy, next: waitText(err.details.retryAfter) };
+  return <RefusalView copy={copy} message={message} form={form} back={back} reference={err.reason === 'internal_error' ? request.id : undefined} />;
+}
+
+/**
+ * The pages of one path family (`/shared/<token>` or `/s/<code>`), registered
+ * under that prefix so its error and not-found handlers answer every request
+ * beneath it with a page, never JSON.
+ */
+const linkPages =
+  (ctx: AppContext): FastifyPluginAsyncZod =>
+  async (app) => {
+    const prefix = app.prefix;
+    const secureCookie = ctx.config.publicUrl.startsWith('https:');
+
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+
+    app.setErrorHandler((err: FastifyError, request, reply) => {
+      const appErr = toAppError(err);
+      if (appErr.reason === 'internal_error') request.log.error({ err, requestId: request.id }, 'unhandled error on a share page');
+      reply.code(statusFor[appErr.reason]);
+      if (appErr.reason === 'rate_limited' && typeof appErr.details?.retryAfter === 'number') reply.header('Retry-After', String(appErr.details.retryAfter));
+      return sendPage(reply, refusalPage(appErr, request, prefix));
+    });
+    app.setNotFoundHandler((request, reply) => {
+      reply.code(404);
+      return sendPage(reply, refusalPage(new AppError('not_found', 'There is nothing at this address'), request, prefix));
+    });
+
+    const sentGrant = (request: FastifyRequest): string | undefined => request.cookies?.[GRANT_COOKIE];
+
+    /** Hands the browser the grant of a new view, for as long as the grant lives. */
+    const keepGrant = (reply: FastifyReply, base: string, sent: string | undefined, grant: string | null, expiresAt: number | null) => {
+      if (!grant || grant === sent || expiresAt === null) return;
+      const maxAge = Math.max(1, Math.floor((expiresAt - ctx.now()) / 1000));
+      reply.setCookie(GRANT_COOKIE, grant, { path: base, httpOnly: true, sameSite: 'lax', secure: secureCookie, maxAge });
+    };
+
+    const chromeFor = (request: FastifyRequest, base: string, link: PublicLink): Chrome => ({
+      base,
+      locale: negotiateLocale(request.headers['accept-language']),
+      now: ctx.now(),
+      link,
+    });
+
+    // The link's page: a record with its tables, or a page of a collection.
+    app.get('/:id', { schema: { hide, params: idParams, querystring: pageQuery } }, async (request, reply) => {
+      if (isPreviewRequest(request)) return sendPage(reply, <PreviewView />);
+      const { id } = request.params;
+      const base = `${prefix}/${id}`;
+      const sent = sentGrant(request);
+      const req = publicRequest(request, id, { grant: sent });
+      const v = await viewSharedLink(ctx, req);
+      keepGrant(reply, base, sent, v.grant, v.grantExpiresAt);
+      const chrome = chromeFor(request, base, v.link);
+      if (v.content.kind === 'record') return sendPage(reply, <RecordView chrome={chrome} record={v.content} tablesPageable />);
+      const state = readPageState(request.query);
+      let content: CollectionContent = v.content;
+      if (state.cursor) {
+        const t = await listSharedTable(ctx, { ...req, grant: v.grant ?? sent }, COLLECTION_TABLE, state.cursor);
+        if ('kind' in t.page) content = t.page;
+      }
+      return sendPage(reply, <CollectionView chrome={chrome} content={content} paging={pagingLinks(base, state, content.nextCursor)} />);
+    });
+
+    // One record of a collection, when the link lets rows be opened.
+    app.get('/:id/records/:recordId', { schema: { hide, params: idParams.extend({ recordId: resourceIdParam }) } }, async (request, reply) => {
+      if (isPreviewRequest(request)) return sendPage(reply, <PreviewView />);
+      const { id, recordId } = request.params;
+      const base = `${prefix}/${id}`;
+      const sent = sentGrant(request);
+      const r = await openSharedRecord(ctx, publicRequest(request, id, { grant: sent }), recordId);
+      keepGrant(reply, base, sent, r.grant, r.grantExpiresAt);
+      const chrome = chromeFor(request, base, r.link);
+      return sendPage(reply, <RecordView chrome={chrome} record={r.record} back={{ href: base, label: `Back to ${r.record.typeLabel}` }} tablesPageable={false} />);
+    });
+
+    // Later pages of a record's table (the first 100 rows are on the record's page).
+    app.get('/:id/tables/:key', { schema: { hide, params: idParams.extend({ key: keyName }), querystring: pageQuery } }, async (request, reply) => {
+      if (isPreviewRequest(request)) return sendPage(reply, <PreviewView />);
+      const { id, key } = request.params;
+      const base = `${prefix}/${id}`;
+      const sent = sentGrant(request);
+      const req = publicRequest(request, id, { grant: sent });
+      // The view names the link and the record for the page's head, and counts the view when no grant covers it.
+      const v = await viewSharedLink(ctx, req);
+      keepGrant(reply, base, sent, v.grant, v.grantExpiresAt);
+      const chrome = chromeFor(request, base, v.link);
+      const state = readPageState(request.query);
+      const grant = v.grant ?? sent;
+      if (v.content.kind === 'collection') {
+        if (key !== COLLECTION_TABLE) throw new AppError('not_found', `A collection link has one table: ${COLLECTION_TABLE}`);
+        let content: CollectionContent = v.content;
+        if (state.cursor) {
+          const t = await listSharedTable(ctx, { ...req, grant }, key, state.cursor);
+          if ('kind' in t.page) content = t.page;
+        }
+        return sendPage(reply, <CollectionView chrome={chrome} content={content} paging={pagingLinks(base, state, content.nextCursor)} />);
+      }
+      const record = v.content;
+      let table: TablePage | undefined = record.tables.find((t) => t.key === key);
+      if (state.cursor) {
+        const t = await listSharedTable(ctx, { ...req, grant }, key, state.cursor);
+        if (!('kind' in t.page)) table = t.page;
+      }
+      if (!table) throw new AppError('not_found', `This record has no table ${key}`);
+      const path = `${base}/tables/${encodeURIComponent(key)}`;
+      return sendPage(reply, <TablePageView chrome={chrome} title={record.title} typeLabel={record.typeLabel} table={table} paging={pagingLinks(path, state, table.nextCursor)} />);
+    });
+
+    // Downloads, streamed exactly like the JSON API's; the page's grant cookie covers them.
+    const exportRoute = (format: ExportFormat) =>
+      app.get(`/:id/export.${format}`, { schema: { hide, params: idParams, querystring: exportQuery } }, async (request, reply) => {
+        if (isPreviewRequest(request)) return sendPage(reply, <PreviewView />);
+        const exp = await exportSharedLink(ctx, publicRequest(request, request.params.id, { grant: sentGrant(request) }), request.query.table);
+        return sendExport(reply, exp, format);
+      });
+    exportRoute('csv');
+    exportRoute('json');
+
+    // The password form posts here; success is a view, its grant a cookie, and the reader lands on the page.
+    app.post(
+      '/:id/unlock',
+      { schema: { hide, params: idParams, body: z.object({ password: z.string().max(200).optional() }).nullish() } },
+      async (request, reply) => {
+        const { id } = request.params;
+        const base = `${prefix}/${id}`;
+        const sent = sentGrant(request);
+        const v = await viewSharedLink(ctx, publicRequest(request, id, { grant: sent, password: request.body?.password }));
+        keepGrant(reply, base, sent, v.grant, v.grantExpiresAt);
+        return reply.redirect(base, 303);
+      },
+    );
+
+    // The email form posts here. Sending one-time codes is not built yet: say so plainly, with the same status as the form.
+    app.post(
+      '/:id/verify/start',
+      { schema: { hide, params: idParams, body: z.object({ email: z.string().max(320).optional() }).nullish() } },
+      async (request, reply) => {
+        const { id } = request.params;
+        const meta = await sharedLinkMeta(ctx, publicRequest(request, id, { grant: sentGrant(request) }));
+        if (!meta.requiresAuth) return reply.redirect(`${prefix}/${id}`, 303);
+        throw new AppError('auth_required', 'Confirming your email address by a one-time code isn’t available on this server yet, so this link can’t be opened for now.', {
+          verification: 'unavailable',
+        });
+      },
+    );
+
+    // A reload or a bookmark of a form's address leads back to the page rather than to a dead end.
+    for (const path of ['/:id/unlock', '/:id/verify/start']) {
+      app.get(path, { schema: { hide, params: idParams } }, async (request, reply) => reply.redirect(`${prefix}/${request.params.id}`, 303));
+    }
+  };
+
+/**
+ * The recipient's pages (DESIGN §5): `/shared/<token>` and `/s/<code>`, server
+ * rendered, no script. Register inside the scope that adds the public security headers.
+ */
+export const sharePageRoutes =
+  (ctx: AppContext): FastifyPluginAsync =>
+  async (app) => {
+    await app.register(linkPages(ctx), { prefix: '/shared' });
+    await app.register(linkPages(ctx), { prefix: '/s' });
+  };
