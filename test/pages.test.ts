@@ -548,3 +548,20 @@ describeEachDialect('link QR code', (h) => {
     expect(anonymous.status).toBe(401);
   });
 });
+
+describeEachDialect('malformed URLs', (h) => {
+  it('answers a page with the public headers under /shared and /s, and JSON with them under /v1/shared', async () => {
+    for (const url of ['/shared/%E0%A4%A', '/s/%E0%A4%A/records/x']) {
+      const res = await h().app.inject({ method: 'GET', url });
+      expect(res.statusCode).toBe(400);
+      expect(res.headers['content-type']).toContain('text/html');
+      expect(res.body).toContain('<!DOCTYPE html>');
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['x-robots-tag']).toBe('noindex, nofollow');
+    }
+    const api = await h().app.inject({ method: 'GET', url: '/v1/shared/%E0%A4%A' });
+    expect(api.statusCode).toBe(400);
+    expect(api.json()).toMatchObject({ reason: 'invalid_request' });
+    expect(api.headers['cache-control']).toBe('no-store');
+  });
+});

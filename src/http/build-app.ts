@@ -1,15 +1,15 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import type { AppContext } from '../app/context.js';
 import { requireActor } from './auth.js';
-import { installErrorHandler, type ErrorRenderer } from './error-handler.js';
+import { errorBody, installErrorHandler, statusFor, toAppError, type ErrorRenderer } from './error-handler.js';
 import { maskHeaders, maskUrl } from './log-redaction.js';
 import { sharedApiRoutes } from './public/shared-api.js';
-import { addPublicSecurityHeaders } from './public/security-headers.js';
+import { addPublicSecurityHeaders, isPublicPath, publicSecurityHeaders } from './public/security-headers.js';
 import { linkRoutes } from './api/links.js';
 import { resourceRoutes } from './api/resources.js';
 import { eventRoutes } from './api/events.js';
@@ -18,7 +18,7 @@ import { memberRoutes } from './api/members.js';
 import { apiKeyRoutes } from './api/api-keys.js';
 import { workspaceRoutes } from './api/workspace.js';
 import { qrRoutes } from './api/qr.js';
-import { sharePageRoutes } from './pages/share-pages.js';
+import { sendRefusalPage, sharePageRoutes } from './pages/share-pages.js';
 import { shareAssetRoutes } from './pages/stylesheet.js';
 
 export type AppDeps = {
@@ -43,6 +43,17 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
     bodyLimit: 1024 * 1024,
     // Fastify accepts a hop count too, though its types do not say so.
     trustProxy: ctx.config.trustProxy as boolean | string,
+    // Requests the router refuses (a malformed URL) get the same answers as the rest: a page
+    // under /shared and /s, JSON elsewhere, the public headers on public paths; never Fastify's own body.
+    frameworkErrors: (error, request, rawReply) => {
+      const reply = rawReply as unknown as FastifyReply;
+      const appErr = toAppError(error);
+      reply.code(statusFor[appErr.reason]);
+      const url = request.url ?? '';
+      if (isPublicPath(url)) reply.headers(publicSecurityHeaders);
+      if (/^\/(?:shared|s)\//.test(url)) return sendRefusalPage(reply, request, appErr);
+      return reply.send(errorBody(appErr, request.id));
+    },
     genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
   }).withTypeProvider<ZodTypeProvider>();

@@ -91,6 +91,15 @@ function refusalPage(err: AppError, request: FastifyRequest, prefix: string): Re
 }
 
 /**
+ * A refusal page for a request the router refused before any route ran
+ * (a malformed URL under /shared or /s).
+ */
+export function sendRefusalPage(reply: FastifyReply, request: FastifyRequest, err: AppError): FastifyReply {
+  const prefix = request.url.startsWith('/s/') ? '/s' : '/shared';
+  return sendPage(reply, refusalPage(err, request, prefix));
+}
+
+/**
  * The pages of one path family (`/shared/<token>` or `/s/<code>`), registered
  * under that prefix so its error and not-found handlers answer every request
  * beneath it with a page, never JSON.
