@@ -52,10 +52,14 @@ export async function createLink(ctx: AppContext, actor: Actor, body: CreateLink
   }
 
   const settings = mergeSettings(policy.defaultSettings, body.settings, policy, type);
-  const expiresAt = resolveExpiry(policy, expiryRequest(body) ?? { kind: 'default' }, now);
+  const expiry = expiryRequest(body) ?? { kind: 'default' as const };
+  const expiresAt = resolveExpiry(policy, expiry, now);
   const createdBy = actorRef(actor);
   const filter = isCollection ? (body.filter ?? null) : null;
   const accessRole = body.access_role ?? 'viewer';
+  const recipientEmail = body.recipient_email?.toLowerCase() ?? null;
+  const allowedEmails = (body.allowed_emails ?? []).map((e) => e.toLowerCase());
+  const allowedDomains = (body.allowed_domains ?? []).map((d) => d.toLowerCase());
 
   if (body.reuse_active && !body.password) {
     const candidates = await findReusableLink(db, actor.workspaceId, { resourceType: body.resource_type, resourceId: body.resource_id, createdBy }, now);
@@ -64,6 +68,17 @@ export async function createLink(ctx: AppContext, actor: Actor, body: CreateLink
         l.passwordHash === null &&
         l.accessRole === accessRole &&
         l.pinnedVersion === pinnedVersion &&
+        // Who may open it and how often are part of "the same link": reusing a
+        // public link for a request that asked for a recipient check or a view
+        // limit would hand out more than was asked for.
+        l.maxViews === (body.max_views ?? null) &&
+        l.requiresAuth === (body.requires_auth ?? false) &&
+        l.recipientEmail === recipientEmail &&
+        l.recipientContactId === (body.recipient_contact_id ?? null) &&
+        canonicalJson([...l.allowedEmails].sort()) === canonicalJson([...allowedEmails].sort()) &&
+        canonicalJson([...l.allowedDomains].sort()) === canonicalJson([...allowedDomains].sort()) &&
+        // An explicit end (a time, or never) must match; a default or a number of days is met by any active link.
+        (expiry.kind === 'default' || expiry.kind === 'days' || l.expiresAt === expiresAt) &&
         canonicalJson(l.filter) === canonicalJson(filter) &&
         canonicalJson(l.settings) === canonicalJson(settings),
     );
@@ -88,10 +103,10 @@ export async function createLink(ctx: AppContext, actor: Actor, body: CreateLink
     access_role: accessRole,
     password_hash: passwordHash,
     requires_auth: body.requires_auth ? 1 : 0,
-    recipient_email: body.recipient_email?.toLowerCase() ?? null,
+    recipient_email: recipientEmail,
     recipient_contact_id: body.recipient_contact_id ?? null,
-    allowed_emails: JSON.stringify((body.allowed_emails ?? []).map((e) => e.toLowerCase())),
-    allowed_domains: JSON.stringify((body.allowed_domains ?? []).map((d) => d.toLowerCase())),
+    allowed_emails: JSON.stringify(allowedEmails),
+    allowed_domains: JSON.stringify(allowedDomains),
     expires_at: expiresAt,
     max_views: body.max_views ?? null,
     view_count: 0,

@@ -2,7 +2,7 @@ import type { Actor } from '../domain/actor.js';
 import { AppError } from '../domain/errors.js';
 import type { Link, LinkStatus } from '../domain/link.js';
 import { decodeCursor, encodeCursor } from '../storage/json.js';
-import { listLinks as queryLinks } from '../storage/links.js';
+import { hasLinksOfType, listLinks as queryLinks } from '../storage/links.js';
 import { isKnownType } from '../storage/resources.js';
 import type { AppContext } from './context.js';
 
@@ -29,7 +29,12 @@ export async function listLinks(ctx: AppContext, actor: Actor, input: ListLinksI
     if (!key) throw new AppError('invalid_cursor', 'The cursor is not one this API handed out');
     after = { createdAt: key[0] as number, id: key[1] as string };
   }
-  if (input.resourceType !== undefined && !(await isKnownType(db, actor.workspaceId, input.resourceType))) {
+  // A type whose last resource was deleted is still known through its (revoked) links.
+  if (
+    input.resourceType !== undefined &&
+    !(await isKnownType(db, actor.workspaceId, input.resourceType)) &&
+    !(await hasLinksOfType(db, actor.workspaceId, input.resourceType))
+  ) {
     throw new AppError('unknown_resource_type', `No resource type ${input.resourceType} in this workspace`, { field: 'resource_type' });
   }
   if ((input.resourceId !== undefined || input.collection) && input.resourceType === undefined) {

@@ -15,6 +15,12 @@ export async function putResourceType(ctx: AppContext, actor: Actor, type: strin
   if (dupFields.length) throw new AppError('invalid_request', `Duplicate field key(s): ${dupFields.join(', ')}`, { field: 'fields' });
   const dupTables = duplicates(body.tables.map((t) => t.key));
   if (dupTables.length) throw new AppError('invalid_request', `Duplicate table key(s): ${dupTables.join(', ')}`, { field: 'tables' });
+  for (const [i, t] of body.tables.entries()) {
+    const dupColumns = duplicates(t.columns.map((c) => c.key));
+    if (dupColumns.length) {
+      throw new AppError('invalid_request', `Duplicate column key(s) in table ${t.key}: ${dupColumns.join(', ')}`, { field: `tables.${i}.columns` });
+    }
+  }
   const declared = {
     type,
     label: body.label ?? humanize(type),

@@ -3,7 +3,7 @@ import type { Link } from '../domain/link.js';
 import { authorize, canRevokeLink } from '../domain/policies.js';
 import type { Tx } from '../storage/database.js';
 import { appendLinkEvent } from '../storage/events.js';
-import { updateLinkColumns } from '../storage/links.js';
+import { updateLiveLink } from '../storage/links.js';
 import type { AppContext } from './context.js';
 import { loadLink } from './get-link.js';
 
@@ -17,19 +17,19 @@ export async function revokeLink(ctx: AppContext, actor: Actor, id: string): Pro
   return loadLink(db, actor, id);
 }
 
-/** The revoke itself, for callers that already hold a transaction (deleting a resource). */
+/**
+ * The revoke itself, for callers that already hold a transaction (deleting a
+ * resource). A link already revoked (perhaps by a concurrent request) is left
+ * as it is, with no second event.
+ */
 export async function revokeInTx(
   tx: Tx,
-  link: Pick<Link, 'id' | 'workspaceId' | 'grantEpoch'>,
+  link: Pick<Link, 'id' | 'workspaceId'>,
   by: string,
   now: number,
   reason?: string,
 ): Promise<void> {
-  await updateLinkColumns(tx, link.workspaceId, link.id, {
-    revoked_at: now,
-    revoked_by: by,
-    updated_at: now,
-    grant_epoch: link.grantEpoch + 1,
-  });
+  const revoked = await updateLiveLink(tx, link.workspaceId, link.id, { revoked_at: now, revoked_by: by, updated_at: now }, { voidGrants: true });
+  if (!revoked) return;
   await appendLinkEvent(tx, link, { type: 'revoked', actor: by, metadata: reason ? { reason } : {} }, now);
 }

@@ -4,7 +4,7 @@ import type { Link } from '../domain/link.js';
 import { authorize, canUpdateLink } from '../domain/policies.js';
 import { newLinkToken, newShortCode, sha256 } from '../domain/tokens.js';
 import { appendLinkEvent } from '../storage/events.js';
-import { updateLinkColumns } from '../storage/links.js';
+import { updateLiveLink } from '../storage/links.js';
 import type { AppContext } from './context.js';
 import { loadLink } from './get-link.js';
 
@@ -18,14 +18,15 @@ export async function rotateLink(ctx: AppContext, actor: Actor, id: string): Pro
   const token = newLinkToken();
   const code = newShortCode();
   await db.transaction().execute(async (tx) => {
-    await updateLinkColumns(tx, actor.workspaceId, id, {
-      token_hash: sha256(token),
-      short_code_hash: sha256(code),
-      token_sealed: ctx.box.seal(token),
-      short_code_sealed: ctx.box.seal(code),
-      grant_epoch: link.grantEpoch + 1,
-      updated_at: now,
-    });
+    const rotated = await updateLiveLink(
+      tx,
+      actor.workspaceId,
+      id,
+      { token_hash: sha256(token), short_code_hash: sha256(code), token_sealed: ctx.box.seal(token), short_code_sealed: ctx.box.seal(code), updated_at: now },
+      { voidGrants: true },
+    );
+    // Revoked since it was read: the transaction rolls back and nothing is written.
+    if (!rotated) throw new AppError('conflict', 'A revoked link cannot be rotated');
     await appendLinkEvent(tx, link, { type: 'rotated', actor: actorRef(actor) }, now);
   });
   return loadLink(db, actor, id);

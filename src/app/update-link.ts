@@ -6,7 +6,7 @@ import { hashPassword } from '../domain/passwords.js';
 import { authorize, canUpdateLink } from '../domain/policies.js';
 import { resolveExpiry } from '../domain/workspace-policy.js';
 import { appendLinkEvent } from '../storage/events.js';
-import { linkColumns, updateLinkColumns } from '../storage/links.js';
+import { linkColumns, updateLiveLink } from '../storage/links.js';
 import { resourceTypeOrDefault } from '../storage/resources.js';
 import { findWorkspace } from '../storage/workspaces.js';
 import type { AppContext } from './context.js';
@@ -54,11 +54,9 @@ export async function updateLink(ctx: AppContext, actor: Actor, id: string, body
 
   const actorName = actorRef(actor);
   await db.transaction().execute(async (tx) => {
-    await updateLinkColumns(tx, actor.workspaceId, id, {
-      ...linkColumns(patch),
-      updated_at: now,
-      ...(voidsGrants ? { grant_epoch: link.grantEpoch + 1 } : {}),
-    });
+    const updated = await updateLiveLink(tx, actor.workspaceId, id, { ...linkColumns(patch), updated_at: now }, { voidGrants: voidsGrants });
+    // Revoked since it was read: the transaction rolls back and nothing is written.
+    if (!updated) throw new AppError('conflict', 'A revoked link cannot be changed');
     if (changed.length) {
       await appendLinkEvent(tx, link, { type: 'updated', actor: actorName, metadata: { fields: changed.sort() } }, now);
     }

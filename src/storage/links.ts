@@ -101,6 +101,30 @@ export async function updateLinkColumns(
   await db.updateTable('links').set(cols).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
 }
 
+/**
+ * Changes a link that is not revoked, in one conditional statement, optionally
+ * voiding its grants (`grant_epoch + 1`, counted in SQL rather than from an
+ * earlier read). False when the link is revoked: the condition is checked again
+ * after any concurrent writer commits, so a change racing a revoke can never land
+ * after it. In PostgreSQL the row stays locked until the caller's transaction ends.
+ */
+export async function updateLiveLink(
+  db: Executor,
+  workspaceId: string,
+  id: string,
+  cols: Partial<LinkRow>,
+  opts: { voidGrants: boolean },
+): Promise<boolean> {
+  const r = await db
+    .updateTable('links')
+    .set((eb) => ({ ...cols, ...(opts.voidGrants ? { grant_epoch: eb('grant_epoch', '+', 1) } : {}) }))
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
 /** Voids every outstanding grant of a link. */
 export async function bumpGrantEpoch(db: Executor, id: string): Promise<void> {
   await db
@@ -190,6 +214,18 @@ export async function findReusableLink(
     target.resourceId === null ? query.where('resource_id', 'is', null) : query.where('resource_id', '=', target.resourceId);
   const rows = await query.orderBy('created_at', 'desc').limit(50).execute();
   return rows.map(toLink);
+}
+
+/** Whether the workspace holds any link (revoked ones included) to resources of a type. */
+export async function hasLinksOfType(db: Executor, workspaceId: string, type: string): Promise<boolean> {
+  const r = await db
+    .selectFrom('links')
+    .select('id')
+    .where('workspace_id', '=', workspaceId)
+    .where('resource_type', '=', type)
+    .limit(1)
+    .executeTakeFirst();
+  return r !== undefined;
 }
 
 /** Revokes every live link of a resource (when the resource is deleted); returns their ids. */

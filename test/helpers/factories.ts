@@ -132,3 +132,51 @@ export async function buildApiKey(
     api: (method, url, body, headers = {}) => send(h.app, method, url, body, { authorization: `Bearer ${key}`, ...headers }),
   };
 }
+
+/** Rows a workspace holds in each management table, for "nothing changed" assertions. */
+export type RowCounts = { links: number; resources: number; resource_versions: number; resource_types: number; events: number };
+
+export async function countRows(h: Harness, workspaceId: string): Promise<RowCounts> {
+  const { db } = h.ctx.database;
+  const count = async (table: 'links' | 'resources' | 'resource_versions' | 'resource_types' | 'events') => {
+    const r = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('workspace_id', '=', workspaceId)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  };
+  return {
+    links: await count('links'),
+    resources: await count('resources'),
+    resource_versions: await count('resource_versions'),
+    resource_types: await count('resource_types'),
+    events: await count('events'),
+  };
+}
+
+/** A link's events through the API, in the order they were written (by chain sequence). */
+export async function linkEvents(ws: Pick<TestWorkspace, 'api'>, linkId: string): Promise<any[]> {
+  const res = await ws.api('GET', `/v1/links/${linkId}/events?limit=500`);
+  if (res.status !== 200) throw new Error(`linkEvents: ${res.status} ${res.text}`);
+  return [...res.body.items].sort((a: any, b: any) => a.seq - b.seq);
+}
+
+/** Follows `next_cursor` through every page of a list, returning each page's ids. */
+export async function collectPages(
+  ws: Pick<TestWorkspace, 'api'>,
+  url: string,
+  key: (item: any) => string = (item) => item.id,
+): Promise<string[][]> {
+  const pages: string[][] = [];
+  let cursor: string | null = null;
+  do {
+    const sep = url.includes('?') ? '&' : '?';
+    const res = await ws.api('GET', cursor ? `${url}${sep}cursor=${encodeURIComponent(cursor)}` : url);
+    if (res.status !== 200) throw new Error(`collectPages: ${res.status} ${res.text}`);
+    pages.push(res.body.items.map(key));
+    cursor = res.body.next_cursor;
+    if (pages.length > 1000) throw new Error('collectPages: no end in sight');
+  } while (cursor);
+  return pages;
+}
