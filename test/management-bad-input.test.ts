@@ -149,3 +149,20 @@ describeEachDialect('management API bad input', (h) => {
     expect((await ws.api('GET', '/v1/resources/job/kept')).body).toMatchObject({ title: 'Kept', version: 1 });
   });
 });
+
+describeEachDialect('content types across the management API', (h) => {
+  it('answers 415 for a text/plain body on every management route that takes a body', async () => {
+    const ws = await buildWorkspace(h());
+    for (const [method, url] of [
+      ['POST', '/v1/members'],
+      ['POST', '/v1/api-keys'],
+      ['PATCH', '/v1/workspace'],
+      ['POST', '/v1/links'],
+      ['PUT', '/v1/resource-types/job'],
+    ] as const) {
+      const withBody = await h().app.inject({ method, url, headers: { authorization: `Bearer ${ws.apiKey}`, 'content-type': 'text/plain' }, payload: '{"a":1}' });
+      expect(withBody.statusCode, `${method} ${url}`).toBe(415);
+      expect(withBody.json().reason).toBe('unsupported_media_type');
+    }
+  });
+});

@@ -99,6 +99,9 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
 
   await app.register(async (api) => {
     api.addHook('onRequest', requireActor(ctx));
+    // Management bodies are JSON only: without this, Fastify's text/plain parser hands a
+    // string to the schema and a wrong content type reads as a 400 instead of a 415.
+    api.removeContentTypeParser('text/plain');
     for (const group of managementGroups) await api.register(group(ctx));
   });
 

@@ -34,9 +34,6 @@ export const linkRoutes =
   (ctx: AppContext): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['links'];
-    // Bodies here are JSON only: Fastify's built-in text/plain parser would turn a
-    // mislabelled body into a string and answer 400; the right answer is 415.
-    app.removeContentTypeParser('text/plain');
     app.post(
       '/v1/links',
       { schema: { tags, summary: 'Create a link (or reuse an active one)', body: createLinkBody, response: { 200: linkSchema, 201: linkSchema, ...errorResponses } } },

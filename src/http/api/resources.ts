@@ -44,9 +44,6 @@ export const resourceRoutes =
   (ctx: AppContext): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['resources'];
-    // Bodies here are JSON only: Fastify's built-in text/plain parser would turn a
-    // mislabelled body into a string and answer 400; the right answer is 415.
-    app.removeContentTypeParser('text/plain');
 
     app.put(
       '/v1/resource-types/:type',
