@@ -124,7 +124,16 @@ export async function authorizePublic(
   ctx: AppContext,
   req: PublicRequest,
   action: AccessAction,
-  opts: { download?: boolean; eventMetadata?: Record<string, unknown> } = {},
+  opts: {
+    download?: boolean;
+    eventMetadata?: Record<string, unknown>;
+    /**
+     * Runs once the evaluator allows and before anything is counted, so a
+     * request that fails here (an unknown table, record or cursor) burns no
+     * view or download and writes no event.
+     */
+    prepare?: (link: Link, hints: ContentHints) => Promise<void>;
+  } = {},
 ): Promise<PublicAccess> {
   const now = ctx.now();
   const client = req.ip ?? 'unknown';
@@ -158,6 +167,8 @@ export async function authorizePublic(
     await recordDenial(ctx, link, decision.reason, events, action);
     throw denial(decision.reason);
   }
+
+  await opts.prepare?.(link, hints);
 
   const download = opts.download === true;
   if (!decision.countsView && !download) {

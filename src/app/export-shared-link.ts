@@ -1,6 +1,6 @@
 import { AppError } from '../domain/errors.js';
 import { tableColumns, type ColumnDef, type Row } from '../domain/resource.js';
-import { findResourceAtVersion, listResources, listTableRows, resourceTypeOrDefault } from '../storage/resources.js';
+import { findResourceAtVersion, listResources, listTableRows, resourceTypeOrDefault, type VersionMeta } from '../storage/resources.js';
 import { authorizePublic, type PublicRequest } from './authorize-public.js';
 import type { AppContext } from './context.js';
 import { collectionColumns, collectionRow, recordContent, servedVersion } from './shared-content.js';
@@ -17,7 +17,8 @@ export type SharedExport = {
 
 /** Download names: letters, digits and dashes only, never empty. */
 export function safeFilename(s: string): string {
-  const cleaned = s.normalize('NFKD').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80).toLowerCase();
+  // NFKD splits `é` into `e` and a combining accent; the accents are dropped, not turned into dashes.
+  const cleaned = s.normalize('NFKD').replace(/\p{M}+/gu, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80).toLowerCase();
   return cleaned || 'export';
 }
 
@@ -27,13 +28,27 @@ export function safeFilename(s: string): string {
  * as on screen. Counts a download (and a view when no grant covers it).
  */
 export async function exportSharedLink(ctx: AppContext, req: PublicRequest, table: string | undefined): Promise<SharedExport> {
-  const access = await authorizePublic(ctx, req, 'export', { download: true, eventMetadata: table ? { table } : {} });
+  const { database } = ctx;
+  const target: { at?: VersionMeta & { latestVersion: number } } = {};
+  const access = await authorizePublic(ctx, req, 'export', {
+    download: true,
+    eventMetadata: table ? { table } : {},
+    // The target is checked before the download is counted: an unknown table burns nothing.
+    prepare: async (link) => {
+      if (link.resourceId === null) {
+        if (table !== undefined && table !== 'items') throw new AppError('not_found', 'A collection link has one table: items');
+        return;
+      }
+      const at = await findResourceAtVersion(database.db, { workspaceId: link.workspaceId, type: link.resourceType, id: link.resourceId }, servedVersion(link));
+      if (!at) throw new AppError('not_found', 'This record does not exist');
+      if (table !== undefined && !(table in at.tableCounts)) throw new AppError('not_found', `This record has no table ${table}`);
+      target.at = at;
+    },
+  });
   const { link } = access;
   const day = new Date(ctx.now()).toISOString().slice(0, 10);
-  const { database } = ctx;
 
   if (link.resourceId === null) {
-    if (table !== undefined && table !== 'items') throw new AppError('not_found', 'A collection link has one table: items');
     const first = await listResources(database, database.db, link.workspaceId, { type: link.resourceType, filter: link.filter, limit: BATCH });
     const { keys, columns, type } = await collectionColumns(ctx, link, first);
     async function* rows(): AsyncIterable<Row> {
@@ -49,7 +64,7 @@ export async function exportSharedLink(ctx: AppContext, req: PublicRequest, tabl
   }
 
   const resourceId = link.resourceId;
-  const at = await findResourceAtVersion(database.db, { workspaceId: link.workspaceId, type: link.resourceType, id: resourceId }, servedVersion(link));
+  const { at } = target;
   if (!at) throw new AppError('not_found', 'This record does not exist');
   const tableKey = table ?? Object.keys(at.tableCounts)[0];
   if (tableKey === undefined) {

@@ -8,9 +8,13 @@ export type SharedRecord = { link: PublicLink; record: RecordContent; grant: str
 
 /** Opens one row of a collection link as a record, only when the link allows it and the row lies inside its filter. */
 export async function openSharedRecord(ctx: AppContext, req: PublicRequest, resourceId: string): Promise<SharedRecord> {
-  const access = await authorizePublic(ctx, req, 'record');
+  const access = await authorizePublic(ctx, req, 'record', {
+    // Checked before the view is counted: asking for a row outside the link burns nothing.
+    prepare: async (link) => {
+      if (!(await isInsideLink(ctx, link, resourceId))) throw new AppError('not_found', 'This record is not part of this share link');
+    },
+  });
   const { link } = access;
-  if (!(await isInsideLink(ctx, link, resourceId))) throw new AppError('not_found', 'This record is not part of this share link');
   const version = link.resourceId === null ? null : servedVersion(link);
   const record = await recordContent(ctx, link, resourceId, version);
   return { link: publicLink(link, ctx.now(), access.viewCount), record, grant: access.grant, grantExpiresAt: access.grantExpiresAt };

@@ -70,6 +70,9 @@ function fieldColumns(type: ResourceType, keys: string[]): ColumnDef[] {
   });
 }
 
+/** No stored id holds a NUL (PostgreSQL refuses it in text), so text that does names nothing and never reaches a query. */
+const isStorableText = (s: string): boolean => !s.includes('\u0000');
+
 /** Table-page cursors name their link, so a cursor from another link is refused. */
 function readPosition(link: Link, cursor: string | undefined): number {
   if (cursor === undefined) return -1;
@@ -179,7 +182,7 @@ export async function collectionPage(ctx: AppContext, link: Link, cursor: string
   let after: { type: string; id: string } | undefined;
   if (cursor !== undefined) {
     const key = decodeCursor(cursor, ['string', 'string']);
-    if (!key || key[0] !== link.id) throw new AppError('invalid_cursor', 'This page cursor does not belong to this link');
+    if (!key || key[0] !== link.id || !isStorableText(key[1] as string)) throw new AppError('invalid_cursor', 'This page cursor does not belong to this link');
     after = { type: link.resourceType, id: key[1] as string };
   }
   const { database } = ctx;
@@ -204,6 +207,7 @@ export async function collectionPage(ctx: AppContext, link: Link, cursor: string
 /** Whether a resource id lies inside a collection link's filter (or is the link's own resource). */
 export async function isInsideLink(ctx: AppContext, link: Link, resourceId: string): Promise<boolean> {
   if (link.resourceId !== null) return link.resourceId === resourceId;
+  if (!isStorableText(resourceId)) return false;
   const { database } = ctx;
   const found = await listResources(database, database.db, link.workspaceId, { type: link.resourceType, filter: link.filter, id: resourceId, limit: 1 });
   return found.length === 1;
