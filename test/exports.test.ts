@@ -167,3 +167,26 @@ describeEachDialect('exports', (h) => {
     expect(parsed.map((x: any) => x.n)).toEqual(rows.map((x) => x.n));
   });
 });
+
+describeEachDialect('export grants', (h) => {
+  it('an export opened without a grant hands one back, so the next export spends no view', async () => {
+    const ws = await buildWorkspace(h());
+    const link = await buildLink(ws, { max_views: 1 });
+    const first = await send(h().app, 'GET', `/v1/shared/${link.token}/export.csv`);
+    expect(first.status).toBe(200);
+    const grant = first.headers['x-porthole-grant'] as string;
+    expect(grant).toMatch(/^g1\./);
+    const second = await send(h().app, 'GET', `/v1/shared/${link.token}/export.json`, undefined, { 'x-porthole-grant': grant });
+    expect(second.status).toBe(200);
+    const page = await h().app.inject({ method: 'GET', url: `/shared/${link.token}/export.csv` });
+    expect(page.statusCode).toBe(410);
+    const after = await ws.api('GET', `/v1/links/${link.id}`);
+    expect(after.body.view_count).toBe(1);
+    expect(after.body.download_count).toBe(2);
+
+    const other = await buildLink(ws, { max_views: 1 });
+    const direct = await h().app.inject({ method: 'GET', url: `/shared/${other.token}/export.csv` });
+    expect(direct.statusCode).toBe(200);
+    expect(String(direct.headers['set-cookie'])).toMatch(/porthole_grant=g1\.[^;]+;.*Path=\/shared\//);
+  });
+});

@@ -13,6 +13,9 @@ export type SharedExport = {
   columns: ColumnDef[];
   /** Rows read in batches as the consumer pulls: memory stays flat however many there are. */
   rows: AsyncIterable<Row>;
+  /** The grant to use from now on: a new one when this export counted a view. */
+  grant: string | null;
+  grantExpiresAt: number | null;
 };
 
 /** Download names: letters, digits and dashes only, never empty. */
@@ -60,7 +63,7 @@ export async function exportSharedLink(ctx: AppContext, req: PublicRequest, tabl
         batch = await listResources(database, database.db, link.workspaceId, { type: link.resourceType, filter: link.filter, after: { type: last.type, id: last.id }, limit: BATCH });
       }
     }
-    return { basename: `${safeFilename(type.label)}-${day}`, columns, rows: rows() };
+    return { basename: `${safeFilename(type.label)}-${day}`, columns, rows: rows(), grant: access.grant, grantExpiresAt: access.grantExpiresAt };
   }
 
   const resourceId = link.resourceId;
@@ -72,7 +75,7 @@ export async function exportSharedLink(ctx: AppContext, req: PublicRequest, tabl
     const record = await recordContent(ctx, link, resourceId, at.version);
     const columns = [{ key: 'title', label: 'Title', format: 'text' as const }, ...record.fields.map((f) => ({ key: f.key, label: f.label, format: f.format }))];
     const row: Row = { title: record.title, ...Object.fromEntries(record.fields.map((f) => [f.key, f.value])) };
-    return { basename: `${safeFilename(at.title)}-${day}`, columns, rows: (async function* () { yield row; })() };
+    return { basename: `${safeFilename(at.title)}-${day}`, columns, rows: (async function* () { yield row; })(), grant: access.grant, grantExpiresAt: access.grantExpiresAt };
   }
   if (!(tableKey in at.tableCounts)) throw new AppError('not_found', `This record has no table ${tableKey}`);
   const type = await resourceTypeOrDefault(database.db, link.workspaceId, link.resourceType);
@@ -87,5 +90,5 @@ export async function exportSharedLink(ctx: AppContext, req: PublicRequest, tabl
       batch = await listTableRows(database.db, key, batch[batch.length - 1].position, BATCH);
     }
   }
-  return { basename: `${safeFilename(at.title)}-${safeFilename(tableKey)}-${day}`, columns, rows: rows() };
+  return { basename: `${safeFilename(at.title)}-${safeFilename(tableKey)}-${day}`, columns, rows: rows(), grant: access.grant, grantExpiresAt: access.grantExpiresAt };
 }

@@ -211,7 +211,10 @@ const linkPages =
     const exportRoute = (format: ExportFormat) =>
       app.get(`/:id/export.${format}`, { schema: { hide, params: idParams, querystring: exportQuery } }, async (request, reply) => {
         if (isPreviewRequest(request)) return sendPage(reply, <PreviewView />);
-        const exp = await exportSharedLink(ctx, publicRequest(request, request.params.id, { grant: sentGrant(request) }), request.query.table);
+        const sent = sentGrant(request);
+        const exp = await exportSharedLink(ctx, publicRequest(request, request.params.id, { grant: sent }), request.query.table);
+        // An export opened directly (no cookie yet) counted a view: keep its grant like the page would.
+        keepGrant(reply, `${prefix}/${request.params.id}`, sent, exp.grant, exp.grantExpiresAt);
         return sendExport(reply, exp, format);
       });
     exportRoute('csv');

@@ -15,6 +15,8 @@ import { collectionSchema, presentCollection, presentPublicLink, presentRecord, 
 import { sendExport } from './export-stream.js';
 
 const idParams = z.object({ id: z.string().max(300) });
+/** The JSON API takes no query parameters where none mean anything: a typo is an error, not ignored. */
+const noQuery = z.object({}).strict();
 const GRANT_HEADER = 'x-porthole-grant';
 
 /** Builds the evaluator's view of who is asking, from headers only (secrets never logged). */
@@ -71,7 +73,7 @@ export const sharedApiRoutes =
 
     app.get(
       '/v1/shared/:id',
-      { schema: { tags, security, summary: 'Open a link (counts a view, returns a grant)', params: idParams, response: { 200: z.union([viewSchema, previewSchema]), ...errorResponses } } },
+      { schema: { tags, security, summary: 'Open a link (counts a view, returns a grant)', params: idParams, querystring: noQuery, response: { 200: z.union([viewSchema, previewSchema]), ...errorResponses } } },
       (request, reply) => view(request, reply),
     );
 
@@ -83,7 +85,7 @@ export const sharedApiRoutes =
 
     app.get(
       '/v1/shared/:id/meta',
-      { schema: { tags, security, summary: 'Status and title, without counting a view', params: idParams, response: { 200: z.object({ status: z.string(), title: z.string().nullable(), expires_at: z.string().nullable(), requires_password: z.boolean(), requires_auth: z.boolean() }), ...errorResponses } } },
+      { schema: { tags, security, summary: 'Status and title, without counting a view', params: idParams, querystring: noQuery, response: { 200: z.object({ status: z.string(), title: z.string().nullable(), expires_at: z.string().nullable(), requires_password: z.boolean(), requires_auth: z.boolean() }), ...errorResponses } } },
       async (request) => {
         const m = await sharedLinkMeta(ctx, publicRequest(request, request.params.id));
         return { status: m.status, title: m.title, expires_at: iso(m.expiresAt), requires_password: m.requiresPassword, requires_auth: m.requiresAuth };
@@ -92,7 +94,7 @@ export const sharedApiRoutes =
 
     app.get(
       '/v1/shared/:id/records/:recordId',
-      { schema: { tags, security, summary: 'Open one record of a collection link', params: idParams.extend({ recordId: resourceIdParam }), response: { 200: z.object({ link: publicLinkSchema, resource: recordSchema, ...grantFields }), ...errorResponses } } },
+      { schema: { tags, security, summary: 'Open one record of a collection link', params: idParams.extend({ recordId: resourceIdParam }), querystring: noQuery, response: { 200: z.object({ link: publicLinkSchema, resource: recordSchema, ...grantFields }), ...errorResponses } } },
       async (request, reply) => {
         if (isPreviewRequest(request)) return reply.code(204).send(null as never);
         const r = await openSharedRecord(ctx, publicRequest(request, request.params.id), request.params.recordId);
@@ -118,6 +120,7 @@ export const sharedApiRoutes =
       const { table } = request.query as { table?: string };
       if (isPreviewRequest(request)) return reply.code(204).send(null as never);
       const exp = await exportSharedLink(ctx, publicRequest(request, id), table);
+      withGrant(reply, exp.grant);
       return sendExport(reply, exp, format);
     };
     const exportSchema = (format: string) => ({
