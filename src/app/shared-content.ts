@@ -2,6 +2,7 @@ import { AppError } from '../domain/errors.js';
 import type { Link } from '../domain/link.js';
 import {
   humanize,
+  metaFieldFormats,
   projectFields,
   projectRow,
   tableColumns,
@@ -61,12 +62,11 @@ function withMeta(id: string, title: string, updatedAt: number, fields: Record<s
   return { id, title, updated_at: new Date(updatedAt).toISOString(), ...fields };
 }
 
-const metaFormats: Record<string, ColumnDef['format']> = { updated_at: 'datetime' };
 
 function fieldColumns(type: ResourceType, keys: string[]): ColumnDef[] {
   return keys.map((key) => {
     const def = type.fields.find((f) => f.key === key);
-    return { key, label: def?.label ?? humanize(key), format: def?.format ?? metaFormats[key] ?? 'text' };
+    return { key, label: def?.label ?? humanize(key), format: def?.format ?? metaFieldFormats[key] ?? 'text' };
   });
 }
 

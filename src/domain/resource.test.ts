@@ -61,19 +61,19 @@ describe('field projection on an undeclared type', () => {
     expect(type).toEqual({ type: 'model_inventory', label: 'Model inventory', fields: [], tables: [], declared: false });
   });
 
-  it('default shows only id, title and updated_at, as text', () => {
+  it('default shows only id, title and updated_at (Porthole\'s own timestamp, a datetime), the rest as text', () => {
     expect(projectFields(type, 'default', fields)).toEqual([
       { key: 'id', label: 'Id', format: 'text', value: 'm-1' },
       { key: 'title', label: 'Title', format: 'text', value: 'Credit model' },
-      { key: 'updated_at', label: 'Updated at', format: 'text', value: '2026-01-01' },
+      { key: 'updated_at', label: 'Updated at', format: 'datetime', value: '2026-01-01' },
     ]);
     expect(visibleFieldKeys(type, 'default', ['owner', 'secret'])).toEqual([]);
   });
 
-  it('all shows every field as text', () => {
+  it('all shows every field of the integrator as text', () => {
     const shown = projectFields(type, 'all', fields);
     expect(shown.map((f) => f.key)).toEqual(Object.keys(fields));
-    expect(new Set(shown.map((f) => f.format))).toEqual(new Set(['text']));
+    expect(new Set(shown.filter((f) => f.key !== 'updated_at').map((f) => f.format))).toEqual(new Set(['text']));
   });
 });
 
@@ -152,5 +152,12 @@ describe('contentHash', () => {
     expect(contentHash({ ...content, tables: { tasks: [...content.tables.tasks, { name: 'index', ok: false }] } })).not.toBe(h);
     const two: ResourceContent = { ...content, tables: { tasks: [{ name: 'a' }, { name: 'b' }] } };
     expect(contentHash({ ...two, tables: { tasks: [{ name: 'b' }, { name: 'a' }] } })).not.toBe(contentHash(two));
+  });
+});
+
+describe('meta field formats', () => {
+  it('shows updated_at as a datetime unless the type declares it otherwise', () => {
+    const shown = projectFields(undeclaredType('thing'), 'default', { id: 'a', title: 't', updated_at: '2026-11-24T10:00:00.000Z' });
+    expect(shown.find((f) => f.key === 'updated_at')?.format).toBe('datetime');
   });
 });

@@ -35,6 +35,9 @@ export type ResourceVersion = ResourceContent & {
   createdAt: number;
 };
 
+/** Formats of the meta fields every resource has, unless its type declares them otherwise. */
+export const metaFieldFormats: Readonly<Record<string, FieldFormat>> = Object.freeze({ updated_at: 'datetime' });
+
 /** Fields public by default on an undeclared type. */
 export const undeclaredPublicFields = ['id', 'title', 'updated_at'] as const;
 
@@ -90,7 +93,7 @@ export function projectFields(
   const keys = visibleFieldKeys(type, selection, Object.keys(fields));
   return keys.map((key) => {
     const def = type.fields.find((f) => f.key === key);
-    return { key, label: def?.label ?? humanize(key), format: def?.format ?? 'text', value: fields[key] ?? null };
+    return { key, label: def?.label ?? humanize(key), format: def?.format ?? metaFieldFormats[key] ?? 'text', value: fields[key] ?? null };
   });
 }
 

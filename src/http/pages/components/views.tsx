@@ -1,5 +1,5 @@
 import type { CollectionContent, RecordContent, TablePage } from '../../../app/shared-content.js';
-import type { ColumnDef, FieldFormat, ShownField } from '../../../domain/resource.js';
+import type { ColumnDef } from '../../../domain/resource.js';
 import { formatValue } from '../format.js';
 import type { Paging } from '../paging.js';
 import type { RefusalCopy } from '../refusals.js';
@@ -18,18 +18,16 @@ function BackLink({ href, label }: { href: string; label: string }) {
   );
 }
 
-/** `updated_at` is Porthole's own field: a moment, even on a type that does not declare it (collections already say so). */
-const shownFormat = (f: ShownField): FieldFormat => (f.key === 'updated_at' && f.format === 'text' ? 'datetime' : f.format);
 
 function Fields({ record, locale }: { record: RecordContent; locale: string }) {
   if (record.fields.length === 0) return <p className="empty">No fields are shared for this record.</p>;
   return (
     <dl className="fields">
       {record.fields.map((f) => (
-        <div className={`field field-${shownFormat(f)}`} key={f.key}>
+        <div className={`field field-${f.format}`} key={f.key}>
           <dt>{f.label}</dt>
           <dd>
-            <Value value={f.value} format={shownFormat(f)} locale={locale} />
+            <Value value={f.value} format={f.format} locale={locale} />
           </dd>
         </div>
       ))}
