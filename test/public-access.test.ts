@@ -288,3 +288,21 @@ describeEachDialect('public access', (h) => {
     expect(person.body.resource.title).toBe('Top secret furnace');
   });
 });
+
+describeEachDialect('password attempts', (h) => {
+  it('after 10 wrong passwords from one client the link answers 429 with Retry-After, even to the right password', async () => {
+    const ws = await buildWorkspace(h());
+    const link = await buildLink(ws, { password: 'open sesame' });
+    for (let i = 0; i < 10; i++) {
+      const wrong = await send(h().app, 'POST', `/v1/shared/${link.token}/unlock`, { password: `guess ${i}` });
+      expect(wrong.body.reason).toBe('password_invalid');
+    }
+    const locked = await send(h().app, 'POST', `/v1/shared/${link.token}/unlock`, { password: 'open sesame' });
+    expect(locked.status).toBe(429);
+    expect(locked.body.reason).toBe('rate_limited');
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+    // Another link is not affected.
+    const other = await buildLink(ws, { password: 'open sesame' });
+    expect((await send(h().app, 'POST', `/v1/shared/${other.token}/unlock`, { password: 'open sesame' })).status).toBe(200);
+  });
+});

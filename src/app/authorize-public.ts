@@ -157,9 +157,17 @@ export async function authorizePublic(
   const hints: ContentHints = { latestVersion: found.latestVersion, resourceStamp: found.resourceStamp, typeStamp: found.typeStamp };
   const ipMode = parseJson<{ ipStorage?: IpStorageMode }>(found.workspacePolicy, {}).ipStorage ?? 'truncated';
 
+  // Password guesses are limited per link and client (DESIGN §8): a locked-out client is rate limited before any hash is checked.
+  const attemptKey = `${link.id}\u0000${client}`;
+  const attemptsRetry = req.password !== undefined && link.passwordHash !== null ? ctx.passwordAttempts.retryAfter(attemptKey, now) : 0;
+  if (attemptsRetry > 0) {
+    const d = evaluateAccess({ ...base, rateLimited: true, identifierValid: true, link, password: 'none' });
+    throw denial(d.allow ? 'rate_limited' : d.reason, { retryAfter: attemptsRetry });
+  }
   let password: 'none' | 'valid' | 'invalid' = 'none';
   if (req.password !== undefined && link.passwordHash !== null) {
     password = (await verifyPassword(req.password, link.passwordHash)) ? 'valid' : 'invalid';
+    if (password === 'invalid') ctx.passwordAttempts.recordMiss(attemptKey, now);
   }
   const decision = evaluateAccess({ ...base, identifierValid: true, link, password });
   const events = eventBase(req, ipMode, decision.allow ? decision.email : null);

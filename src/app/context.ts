@@ -14,6 +14,8 @@ export type AppContext = {
   /** Batches the public path's writes (views, downloads, denials) into shared transactions. */
   committer: GroupCommitter;
   misses: MissLimiter;
+  /** Wrong passwords, per link and client. */
+  passwordAttempts: MissLimiter;
   /** Immutable resource content (versions, type declarations by stamp). */
   contentCache: ContentCache;
 };

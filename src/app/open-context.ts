@@ -21,6 +21,7 @@ export async function openContext(config: Config, opts: { migrate?: boolean } = 
     now: Date.now,
     committer,
     misses: createMemoryMissLimiter({ limit: 30, windowMs: 60_000 }),
+    passwordAttempts: createMemoryMissLimiter({ limit: 10, windowMs: 15 * 60_000 }),
     contentCache: createContentCache(),
   };
 }
