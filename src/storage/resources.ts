@@ -1,5 +1,5 @@
-import type { ExpressionBuilder } from 'kysely';
-import type { DB } from './schema.js';
+import type { ExpressionBuilder, Selectable } from 'kysely';
+import type { DB, ResourcesTable } from './schema.js';
 import { undeclaredType, type FieldDef, type FieldValue, type ResourceType, type Row, type TableDef } from '../domain/resource.js';
 import type { LinkFilter } from '../domain/link.js';
 import type { Database, Executor } from './database.js';
@@ -82,17 +82,7 @@ export type StoredResource = {
   updatedAt: number;
 };
 
-type ResourceRow = {
-  workspace_id: string;
-  type: string;
-  id: string;
-  title: string;
-  fields: string;
-  latest_version: number;
-  content_hash: string;
-  created_at: number;
-  updated_at: number;
-};
+type ResourceRow = Selectable<ResourcesTable>;
 
 export const toResource = (r: ResourceRow): StoredResource => ({
   workspaceId: r.workspace_id,

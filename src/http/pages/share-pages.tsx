@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ReactElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { z } from 'zod';
-import { denial } from '../../app/authorize-public.js';
+import { denial, type PublicRequest } from '../../app/authorize-public.js';
 import type { AppContext } from '../../app/context.js';
 import { exportSharedLink } from '../../app/export-shared-link.js';
 import { keyName, resourceIdParam } from '../../app/link-inputs.js';
@@ -20,7 +20,7 @@ import { isPreviewRequest, publicRequest } from '../public/shared-api.js';
 import type { Chrome } from './components/toolbar.js';
 import { CollectionView, PreviewView, RecordView, RefusalView, TablePageView, type RefusalForm } from './components/views.js';
 import { negotiateLocale } from './format.js';
-import { pagingLinks, readPageState } from './paging.js';
+import { pagingLinks, readPageState, type PageState } from './paging.js';
 import { refusalCopy, type RefusalCopy } from './refusals.js';
 
 /** The grant of a page view; its Path is the link's page path, so it travels with that link's pages only. */
@@ -142,6 +142,16 @@ const linkPages =
       link,
     });
 
+    /** A collection page: the view's own first page, or the page at the cursor in the query. */
+    const sendCollection = async (reply: FastifyReply, req: PublicRequest, first: CollectionContent, chrome: Chrome, base: string, state: PageState) => {
+      let content = first;
+      if (state.cursor) {
+        const t = await listSharedTable(ctx, req, COLLECTION_TABLE, state.cursor);
+        if ('kind' in t.page) content = t.page;
+      }
+      return sendPage(reply, <CollectionView chrome={chrome} content={content} paging={pagingLinks(base, state, content.nextCursor)} />);
+    };
+
     // The link's page: a record with its tables, or a page of a collection.
     app.get('/:id', { schema: { hide, params: idParams, querystring: pageQuery } }, async (request, reply) => {
       if (isPreviewRequest(request)) return sendPage(reply, <PreviewView />);
@@ -153,13 +163,7 @@ const linkPages =
       keepGrant(reply, base, sent, v.grant, v.grantExpiresAt);
       const chrome = chromeFor(request, base, v.link);
       if (v.content.kind === 'record') return sendPage(reply, <RecordView chrome={chrome} record={v.content} tablesPageable />);
-      const state = readPageState(request.query);
-      let content: CollectionContent = v.content;
-      if (state.cursor) {
-        const t = await listSharedTable(ctx, { ...req, grant: v.grant ?? sent }, COLLECTION_TABLE, state.cursor);
-        if ('kind' in t.page) content = t.page;
-      }
-      return sendPage(reply, <CollectionView chrome={chrome} content={content} paging={pagingLinks(base, state, content.nextCursor)} />);
+      return sendCollection(reply, { ...req, grant: v.grant ?? sent }, v.content, chrome, base, readPageState(request.query));
     });
 
     // One record of a collection, when the link lets rows be opened.
@@ -189,12 +193,7 @@ const linkPages =
       const grant = v.grant ?? sent;
       if (v.content.kind === 'collection') {
         if (key !== COLLECTION_TABLE) throw new AppError('not_found', `A collection link has one table: ${COLLECTION_TABLE}`);
-        let content: CollectionContent = v.content;
-        if (state.cursor) {
-          const t = await listSharedTable(ctx, { ...req, grant }, key, state.cursor);
-          if ('kind' in t.page) content = t.page;
-        }
-        return sendPage(reply, <CollectionView chrome={chrome} content={content} paging={pagingLinks(base, state, content.nextCursor)} />);
+        return sendCollection(reply, { ...req, grant }, v.content, chrome, base, state);
       }
       const record = v.content;
       let table: TablePage | undefined = record.tables.find((t) => t.key === key);
