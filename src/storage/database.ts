@@ -39,13 +39,16 @@ export function openDatabase(opts: DatabaseOptions): Database {
     };
   }
   const file = opts.sqliteFile ?? join(opts.dataDir, 'porthole.db');
-  const { dialect } = sqlite.createSqliteDialect(file);
+  const { dialect, stopCheckpoints } = sqlite.createSqliteDialect(file);
   const db = new Kysely<DB>({ dialect });
   return {
     db,
     dialect: 'sqlite',
     jsonText: sqlite.jsonText,
     violatedConstraint: sqlite.violatedConstraint,
-    close: () => db.destroy(),
+    close: async () => {
+      await stopCheckpoints();
+      await db.destroy();
+    },
   };
 }

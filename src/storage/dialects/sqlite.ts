@@ -1,19 +1,80 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteAdapter, SqliteDialect, sql, type Expression, type RawBuilder } from 'kysely';
 import { registerDirectRunner } from '../direct.js';
 
-/** Opens the embedded database: WAL, foreign keys on, a busy timeout for the CLI beside the server. */
-export function createSqliteDialect(file: string): { dialect: SqliteDialect; close: () => void } {
+/**
+ * Opens the embedded database: WAL, foreign keys on, a busy timeout for the
+ * CLI beside the server, and checkpoints moved off the event loop.
+ * `stopCheckpoints` ends the checkpointer (the database itself closes with Kysely).
+ */
+export function createSqliteDialect(file: string): { dialect: SqliteDialect; stopCheckpoints: () => Promise<void> } {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const database = new Database(file);
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
+  const stopCheckpoints = file === ':memory:' ? async () => {} : startCheckpointer(database, file);
   const cached = withStatementCache(database);
-  return { dialect: new DirectSqliteDialect(cached), close: () => database.close() };
+  return { dialect: new DirectSqliteDialect(cached), stopCheckpoints };
+}
+
+// Runs in a worker thread with its own connection: copies the WAL into the database file every
+// half second. PASSIVE never waits for or blocks the writer.
+const CHECKPOINTER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma('busy_timeout = 0');
+const timer = setInterval(() => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
+}, 500);
+parentPort.on('message', (m) => {
+  if (m !== 'stop') return;
+  clearInterval(timer);
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
+  db.close();
+  parentPort.postMessage('stopped');
+});
+`;
+
+/**
+ * SQLite checkpoints the WAL on the committing connection every 1,000 pages,
+ * and with synchronous=NORMAL a checkpoint syncs the file: on the server's
+ * one thread that stalls every request behind it. A worker thread does it
+ * instead; the writer's own automatic checkpoints are switched off.
+ */
+function startCheckpointer(database: Database.Database, file: string): () => Promise<void> {
+  database.pragma('wal_autocheckpoint = 0');
+  // After a restart, give back what a burst grew the WAL to, beyond 64 MB.
+  database.pragma('journal_size_limit = 67108864');
+  const worker = new Worker(CHECKPOINTER, { eval: true, workerData: { file, driver: createRequire(import.meta.url).resolve('better-sqlite3') } });
+  worker.unref();
+  // Under constant writes the worker's checkpoints never catch up with the last frame, and the
+  // WAL restarts only after one that does. So every two seconds this connection, between its
+  // own transactions (timers never fire inside one), finishes the job: a few frames and one sync.
+  const finisher = setInterval(() => {
+    try {
+      database.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // Busy or closed: the next round will do.
+    }
+  }, 2000);
+  finisher.unref();
+  let stopped: Promise<void> | undefined;
+  return () =>
+    (stopped ??= new Promise<void>((resolve) => {
+      clearInterval(finisher);
+      const done = () => resolve();
+      worker.once('message', () => void worker.terminate().then(done, done));
+      worker.once('error', done);
+      worker.once('exit', done);
+      worker.postMessage('stop');
+    }));
 }
 
 /**
