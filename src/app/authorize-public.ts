@@ -119,8 +119,25 @@ async function countAndRecord(
  * limiter, looks the link up, checks a password if one was sent, asks the
  * evaluator, records what happened, and hands out a grant after a view.
  * Throws the denial as an AppError; returns the link when access is allowed.
+ * Every outcome is counted in the metrics.
  */
 export async function authorizePublic(
+  ctx: AppContext,
+  req: PublicRequest,
+  action: AccessAction,
+  opts: Parameters<typeof gate>[3] = {},
+): Promise<PublicAccess> {
+  try {
+    const access = await gate(ctx, req, action, opts);
+    ctx.metrics.publicOutcome(action, 'allowed');
+    return access;
+  } catch (e) {
+    ctx.metrics.publicOutcome(action, e instanceof AppError ? e.reason : 'error');
+    throw e;
+  }
+}
+
+async function gate(
   ctx: AppContext,
   req: PublicRequest,
   action: AccessAction,
@@ -187,6 +204,7 @@ export async function authorizePublic(
     countAndRecord(tx, link, { view: decision.countsView, download, action, grant, password }, events, { action, ...opts.eventMetadata }, now),
   );
   if (!result.ok) throw denial(result.reason);
+  ctx.metrics.counted(decision.countsView ? 1 : 0, download ? 1 : 0);
 
   if (!decision.countsView) {
     return { link, grant: req.grant ?? null, grantExpiresAt: grant?.expiresAt ?? null, viewCount: result.viewCount, downloadCount: result.downloadCount, email: decision.email, hints };

@@ -3,6 +3,7 @@ import type { SecretBox } from '../domain/tokens.js';
 import type { Database } from '../storage/database.js';
 import type { GroupCommitter } from '../storage/group-commit.js';
 import type { ContentCache } from './content-cache.js';
+import type { Metrics } from './metrics.js';
 import type { MissLimiter } from './miss-limiter.js';
 
 /** What every use-case needs: the database, the secret box, the configuration and a clock. */
@@ -16,6 +17,8 @@ export type AppContext = {
   misses: MissLimiter;
   /** Wrong passwords, per link and client. */
   passwordAttempts: MissLimiter;
+  /** Counters for operators (Prometheus, set by the HTTP layer). */
+  metrics: Metrics;
   /** Immutable resource content (versions, type declarations by stamp). */
   contentCache: ContentCache;
 };

@@ -8,6 +8,7 @@ import type { AppContext } from '../app/context.js';
 import { requireActor } from './auth.js';
 import { errorBody, installErrorHandler, statusFor, toAppError, type ErrorRenderer } from './error-handler.js';
 import { maskHeaders, maskUrl } from './log-redaction.js';
+import { addMetricsRoute, prometheusMetrics } from './metrics.js';
 import { sharedApiRoutes } from './public/shared-api.js';
 import { addPublicSecurityHeaders, isPublicPath, publicSecurityHeaders } from './public/security-headers.js';
 import { linkRoutes } from './api/links.js';
@@ -75,6 +76,9 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  const { metrics, registry } = prometheusMetrics();
+  ctx.metrics = metrics;
+  addMetricsRoute(app, registry);
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     try {

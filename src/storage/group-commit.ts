@@ -17,12 +17,13 @@ export type GroupCommitter = {
  * same order. If a batch fails, each of its jobs is retried alone so one bad
  * job cannot fail its neighbours.
  */
-export function createGroupCommitter(db: Db, opts: { maxInFlight: number; maxBatch: number }): GroupCommitter {
+export function createGroupCommitter(db: Db, opts: { maxInFlight: number; maxBatch: number; onBatch?: (size: number) => void }): GroupCommitter {
   let queue: Job<any>[] = [];
   let inFlight = 0;
   let idle: Array<() => void> = [];
 
   const runBatch = async (batch: Job<any>[]) => {
+    opts.onBatch?.(batch.length);
     batch.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     try {
       const results = await db.transaction().execute(async (tx) => {
