@@ -1,38 +1,8 @@
 import { beforeAll, expect, it } from 'vitest';
 import { buildLink, buildResource, buildWorkspace, send, type TestWorkspace } from './helpers/factories.js';
+import { parseCsv } from './helpers/csv.js';
 import { describeEachDialect, type Harness } from './helpers/harness.js';
 
-/** A small RFC 4180 reader, so the tests look at cells and not at quoting. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += c;
-  }
-  if (cell !== '' || row.length > 0) {
-    row.push(cell);
-    rows.push(row);
-  }
-  return rows;
-}
 
 const linkEvents = (h: Harness, linkId: string) =>
   h.ctx.database.db.selectFrom('events').selectAll().where('link_id', '=', linkId).orderBy('seq').execute();

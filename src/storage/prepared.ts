@@ -9,7 +9,7 @@ type Slot = { name: string } | { value: unknown };
 /**
  * A query built once per dialect and then run with new parameters, skipping
  * Kysely's build-and-compile step on every call. For the public hot path only.
- * The builder receives placeholders: it must use each parameter as a value
+ * The builder receives stand-in values: it must use each parameter as a value
  * (never branch on it), so the compiled SQL is the same for every call.
  */
 export function preparedQuery<P extends Record<string, unknown>, R>(
@@ -18,12 +18,12 @@ export function preparedQuery<P extends Record<string, unknown>, R>(
 ): (db: Executor, params: P) => Promise<R[]> {
   // The adapter is the dialect's: one compiled form per dialect, shared by transactions.
   const byAdapter = new WeakMap<object, { compiled: CompiledQuery<R>; slots: Slot[] }>();
-  const placeholders = Object.fromEntries(names.map((n) => [n, `${SENTINEL}${n}`])) as unknown as { [K in keyof P]: P[K] };
+  const standIns = Object.fromEntries(names.map((n) => [n, `${SENTINEL}${n}`])) as unknown as { [K in keyof P]: P[K] };
   return async (db, params) => {
     const adapter = db.getExecutor().adapter as object;
     let entry = byAdapter.get(adapter);
     if (!entry) {
-      const compiled = build(db, placeholders).compile();
+      const compiled = build(db, standIns).compile();
       const slots = compiled.parameters.map((v): Slot =>
         typeof v === 'string' && v.startsWith(SENTINEL) ? { name: v.slice(SENTINEL.length) } : { value: v },
       );
