@@ -125,7 +125,7 @@ export async function authorizePublic(
   ctx: AppContext,
   req: PublicRequest,
   action: AccessAction,
-  opts: Parameters<typeof gate>[3] = {},
+  opts: GateOptions = {},
 ): Promise<PublicAccess> {
   try {
     const access = await gate(ctx, req, action, opts);
@@ -137,21 +137,19 @@ export async function authorizePublic(
   }
 }
 
-async function gate(
-  ctx: AppContext,
-  req: PublicRequest,
-  action: AccessAction,
-  opts: {
-    download?: boolean;
-    eventMetadata?: Record<string, unknown>;
-    /**
-     * Runs once the evaluator allows and before anything is counted, so a
-     * request that fails here (an unknown table, record or cursor) burns no
-     * view or download and writes no event.
-     */
-    prepare?: (link: Link, hints: ContentHints) => Promise<void>;
-  } = {},
-): Promise<PublicAccess> {
+export type GateOptions = {
+  /** This request downloads: count it and write `downloaded`. */
+  download?: boolean;
+  eventMetadata?: Record<string, unknown>;
+  /**
+   * Runs once the evaluator allows and before anything is counted, so a
+   * request that fails here (an unknown table, record or cursor) burns no
+   * view or download and writes no event.
+   */
+  prepare?: (link: Link, hints: ContentHints) => Promise<void>;
+};
+
+async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, opts: GateOptions): Promise<PublicAccess> {
   const now = ctx.now();
   const client = req.ip ?? 'unknown';
   const retryAfter = ctx.misses.retryAfter(client, now);
