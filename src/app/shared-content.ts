@@ -148,13 +148,20 @@ export async function recordContent(ctx: AppContext, link: Link, resourceId: str
 /** The version a link serves: its pin, or the latest. */
 export const servedVersion = (link: Link): number | null => link.pinnedVersion;
 
-/** A later page of one table of a single-resource link. */
-export async function recordTablePage(ctx: AppContext, link: Link, key: string, cursor: string | undefined): Promise<TablePage> {
+/** A later page of one table of the link's resource, or of a record of a collection link. */
+export async function recordTablePage(
+  ctx: AppContext,
+  link: Link,
+  key: string,
+  cursor: string | undefined,
+  resourceId: string = link.resourceId as string,
+): Promise<TablePage> {
   const db = ctx.database.db;
-  const resourceId = link.resourceId as string;
+  // The link's own resource is served at its pin; a row of a collection at its latest version.
+  const version = resourceId === link.resourceId ? servedVersion(link) : null;
   const [type, at] = await Promise.all([
     resourceTypeOrDefault(db, link.workspaceId, link.resourceType),
-    findResourceAtVersion(db, { workspaceId: link.workspaceId, type: link.resourceType, id: resourceId }, servedVersion(link)),
+    findResourceAtVersion(db, { workspaceId: link.workspaceId, type: link.resourceType, id: resourceId }, version),
   ]);
   if (!at) throw new AppError('not_found', 'This record does not exist');
   if (!(key in at.tableCounts)) throw new AppError('not_found', `This record has no table ${key}`);

@@ -9,7 +9,7 @@ import type { AppContext } from '../../app/context.js';
 import { exportSharedLink } from '../../app/export-shared-link.js';
 import { keyName, resourceIdParam } from '../../app/link-inputs.js';
 import { listSharedTable } from '../../app/list-shared-table.js';
-import { openSharedRecord } from '../../app/open-shared-record.js';
+import { listSharedRecordTable, openSharedRecord } from '../../app/open-shared-record.js';
 import { COLLECTION_TABLE, type CollectionContent, type TablePage } from '../../app/shared-content.js';
 import { sharedLinkMeta } from '../../app/shared-link-meta.js';
 import { viewSharedLink, type PublicLink } from '../../app/view-shared-link.js';
@@ -162,7 +162,7 @@ const linkPages =
       const v = await viewSharedLink(ctx, req);
       keepGrant(reply, base, sent, v.grant, v.grantExpiresAt);
       const chrome = chromeFor(request, base, v.link);
-      if (v.content.kind === 'record') return sendPage(reply, <RecordView chrome={chrome} record={v.content} tablesPageable />);
+      if (v.content.kind === 'record') return sendPage(reply, <RecordView chrome={chrome} record={v.content} tablesPath={base} ownDownloads />);
       return sendCollection(reply, { ...req, grant: v.grant ?? sent }, v.content, chrome, base, readPageState(request.query));
     });
 
@@ -175,8 +175,34 @@ const linkPages =
       const r = await openSharedRecord(ctx, publicRequest(request, id, { grant: sent }), recordId);
       keepGrant(reply, base, sent, r.grant, r.grantExpiresAt);
       const chrome = chromeFor(request, base, r.link);
-      return sendPage(reply, <RecordView chrome={chrome} record={r.record} back={{ href: base, label: `Back to ${r.record.typeLabel}` }} tablesPageable={false} />);
+      return sendPage(reply, <RecordView chrome={chrome} record={r.record} back={{ href: base, label: `Back to ${r.record.typeLabel}` }} tablesPath={`${base}/records/${encodeURIComponent(recordId)}`} />);
     });
+
+    // Later pages of a table of a record opened from a collection.
+    app.get(
+      '/:id/records/:recordId/tables/:key',
+      { schema: { hide, params: idParams.extend({ recordId: resourceIdParam, key: keyName }), querystring: pageQuery } },
+      async (request, reply) => {
+        if (isPreviewRequest(request)) return sendPage(reply, <PreviewView />);
+        const { id, recordId, key } = request.params;
+        const base = `${prefix}/${id}`;
+        const recordPath = `${base}/records/${encodeURIComponent(recordId)}`;
+        const sent = sentGrant(request);
+        const req = publicRequest(request, id, { grant: sent });
+        // Opening the record names it for the page's head, and counts the view when no grant covers it.
+        const r = await openSharedRecord(ctx, req, recordId);
+        keepGrant(reply, base, sent, r.grant, r.grantExpiresAt);
+        const state = readPageState(request.query);
+        let table: TablePage | undefined = r.record.tables.find((t) => t.key === key);
+        if (state.cursor) table = (await listSharedRecordTable(ctx, { ...req, grant: r.grant ?? sent }, recordId, key, state.cursor)).page;
+        if (!table) throw new AppError('not_found', `This record has no table ${key}`);
+        const path = `${recordPath}/tables/${encodeURIComponent(key)}`;
+        return sendPage(
+          reply,
+          <TablePageView chrome={chromeFor(request, base, r.link)} title={r.record.title} typeLabel={r.record.typeLabel} table={table} paging={pagingLinks(path, state, table.nextCursor)} back={recordPath} />,
+        );
+      },
+    );
 
     // Later pages of a record's table (the first 100 rows are on the record's page).
     app.get('/:id/tables/:key', { schema: { hide, params: idParams.extend({ key: keyName }), querystring: pageQuery } }, async (request, reply) => {
@@ -203,7 +229,7 @@ const linkPages =
       }
       if (!table) throw new AppError('not_found', `This record has no table ${key}`);
       const path = `${base}/tables/${encodeURIComponent(key)}`;
-      return sendPage(reply, <TablePageView chrome={chrome} title={record.title} typeLabel={record.typeLabel} table={table} paging={pagingLinks(path, state, table.nextCursor)} />);
+      return sendPage(reply, <TablePageView chrome={chrome} title={record.title} typeLabel={record.typeLabel} table={table} paging={pagingLinks(path, state, table.nextCursor)} back={base} exportTable={key} />);
     });
 
     // Downloads, streamed exactly like the JSON API's; the page's grant cookie covers them.

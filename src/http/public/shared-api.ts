@@ -6,7 +6,7 @@ import type { AppContext } from '../../app/context.js';
 import { exportSharedLink } from '../../app/export-shared-link.js';
 import { keyName, resourceIdParam } from '../../app/link-inputs.js';
 import { listSharedTable } from '../../app/list-shared-table.js';
-import { openSharedRecord } from '../../app/open-shared-record.js';
+import { listSharedRecordTable, openSharedRecord } from '../../app/open-shared-record.js';
 import { sharedLinkMeta } from '../../app/shared-link-meta.js';
 import { viewSharedLink } from '../../app/view-shared-link.js';
 import { isPreviewRobot } from '../../domain/robots.js';
@@ -100,6 +100,17 @@ export const sharedApiRoutes =
         const r = await openSharedRecord(ctx, publicRequest(request, request.params.id), request.params.recordId);
         withGrant(reply, r.grant);
         return { link: presentPublicLink(r.link), resource: presentRecord(r.record), grant: r.grant, grant_expires_at: iso(r.grantExpiresAt) };
+      },
+    );
+
+    app.get(
+      '/v1/shared/:id/records/:recordId/tables/:key',
+      { schema: { tags, security, summary: 'A page of a table of a record opened from a collection link', params: idParams.extend({ recordId: resourceIdParam, key: keyName }), querystring: z.object({ cursor: z.string().min(1).max(512).optional() }).strict(), response: { 200: z.object({ table: tablePageSchema, ...grantFields }), ...errorResponses } } },
+      async (request, reply) => {
+        if (isPreviewRequest(request)) return reply.code(204).send(null as never);
+        const t = await listSharedRecordTable(ctx, publicRequest(request, request.params.id), request.params.recordId, request.params.key, request.query.cursor);
+        withGrant(reply, t.grant);
+        return { table: presentTablePage(t.page), grant: t.grant, grant_expires_at: iso(t.grantExpiresAt) };
       },
     );
 

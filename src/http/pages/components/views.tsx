@@ -67,8 +67,12 @@ export function TableSection({ chrome, table, paging, headingLevel = 2, ownDownl
 }
 
 /** A single record: its fields, then each of its tables. */
-export function RecordView({ chrome, record, back, tablesPageable }: { chrome: Chrome; record: RecordContent; back?: { href: string; label: string }; tablesPageable: boolean }) {
-  const tablePath = (key: string) => `${chrome.base}/tables/${encodeURIComponent(key)}`;
+/**
+ * `tablesPath` is where the record's table pages live (`…/tables/<key>`);
+ * `ownDownloads` offers each table's CSV, which only the link's own resource can export.
+ */
+export function RecordView({ chrome, record, back, tablesPath, ownDownloads = false }: { chrome: Chrome; record: RecordContent; back?: { href: string; label: string }; tablesPath: string; ownDownloads?: boolean }) {
+  const tablePath = (key: string) => `${tablesPath}/tables/${encodeURIComponent(key)}`;
   return (
     <Document title={record.title}>
       {back ? <BackLink {...back} /> : null}
@@ -82,8 +86,8 @@ export function RecordView({ chrome, record, back, tablesPageable }: { chrome: C
           key={t.key}
           chrome={chrome}
           table={t}
-          ownDownload={record.tables.length > 1}
-          paging={{ ...firstPage, next: t.nextCursor && tablesPageable ? `${tablePath(t.key)}?cursor=${encodeURIComponent(t.nextCursor)}&n=2` : null }}
+          ownDownload={ownDownloads && record.tables.length > 1}
+          paging={{ ...firstPage, next: t.nextCursor ? `${tablePath(t.key)}?cursor=${encodeURIComponent(t.nextCursor)}&n=2` : null }}
         />
       ))}
     </Document>
@@ -91,11 +95,12 @@ export function RecordView({ chrome, record, back, tablesPageable }: { chrome: C
 }
 
 /** A later page of one of a record's tables. */
-export function TablePageView({ chrome, title, typeLabel, table, paging }: { chrome: Chrome; title: string; typeLabel: string; table: TablePage; paging: Paging }) {
+/** `back` is the record's page; `exportTable` offers this table's download where the link can export it. */
+export function TablePageView({ chrome, title, typeLabel, table, paging, back, exportTable }: { chrome: Chrome; title: string; typeLabel: string; table: TablePage; paging: Paging; back: string; exportTable?: string }) {
   return (
     <Document title={`${table.label} · ${title}`}>
-      <BackLink href={chrome.base} label={title} />
-      <PageHead chrome={chrome} eyebrow={`${typeLabel} · ${title}`} title={table.label} exportTable={table.key} />
+      <BackLink href={back} label={title} />
+      <PageHead chrome={chrome} eyebrow={`${typeLabel} · ${title}`} title={table.label} exportTable={exportTable} />
       <TableSection chrome={chrome} table={table} paging={paging} headingLevel={1} />
     </Document>
   );
