@@ -56,9 +56,20 @@ function drive(port, pathFor, seconds) {
   });
 }
 
-async function measure(label, port, pathFor) {
+/** The server process's CPU time (user + system) in microseconds. */
+function cpuOf(s) {
+  return new Promise((resolve) => {
+    s.child.once('message', (m) => resolve(m.cpu.user + m.cpu.system));
+    s.child.send('cpu');
+  });
+}
+
+async function measure(label, server, pathFor) {
+  const { port } = server;
   await drive(port, pathFor, WARMUP);
+  const cpuBefore = await cpuOf(server);
   const r = await drive(port, pathFor, DURATION);
+  const cpuPerRequest = Math.round(((await cpuOf(server)) - cpuBefore) / Math.max(1, r.requests.total));
   const row = {
     label,
     rps: Math.round(r.requests.average),
@@ -66,8 +77,9 @@ async function measure(label, port, pathFor) {
     p99: r.latency.p99,
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
+    cpuPerRequest,
   };
-  console.log(`${label.padEnd(34)} ${String(row.rps).padStart(7)} req/s   p50 ${String(row.p50).padStart(4)} ms   p99 ${String(row.p99).padStart(4)} ms   non-2xx ${row.non2xx}   errors ${row.errors}`);
+  console.log(`${label.padEnd(34)} ${String(row.rps).padStart(7)} req/s   p50 ${String(row.p50).padStart(4)} ms   p99 ${String(row.p99).padStart(4)} ms   server CPU ${String(cpuPerRequest).padStart(5)} µs/req   non-2xx ${row.non2xx}   errors ${row.errors}`);
   return row;
 }
 
@@ -81,7 +93,7 @@ async function resolveRun(label, count, databaseUrl) {
   await ctx.database.close();
   const server = await startServer('porthole', env);
   try {
-    const row = await measure(`resolve, ${label}`, server.port, () => `/v1/shared/${tokens[(Math.random() * tokens.length) | 0]}`);
+    const row = await measure(`resolve, ${label}`, server, () => `/v1/shared/${tokens[(Math.random() * tokens.length) | 0]}`);
     row.rssMb = Math.round((await rssOf(server)) / 1e6);
     return row;
   } finally {
@@ -125,7 +137,7 @@ async function exportRun(rows) {
 }
 
 const bare = await startServer('bare', {});
-const baseline = await measure('bare node:http (baseline)', bare.port, () => '/');
+const baseline = await measure('bare node:http (baseline)', bare, () => '/');
 await stopServer(bare);
 
 const small = await resolveRun('SQLite, 10,000 links', 10_000);
@@ -141,6 +153,7 @@ console.log(`  resolve / bare (SQLite, 10k):      ${ratio(small.rps, baseline.rp
 console.log(`  p99 resolve (SQLite, 10k):         ${small.p99} ms   target < 20 ms`);
 console.log(`  ${BIG.toLocaleString('en')} links vs 10k:           ${ratio(big.rps, small.rps)}   target ≥ 0.80`);
 if (pg) console.log(`  resolve / bare (PostgreSQL, 10k):  ${ratio(pg.rps, baseline.rps)}`);
+console.log(`  server CPU per request: ${baseline.cpuPerRequest} µs bare, ${small.cpuPerRequest} µs resolve (SQLite, 10k)`);
 console.log(`  server RSS after run: ${small.rssMb} MB (10k), ${big.rssMb} MB (${BIG.toLocaleString('en')})`);
 console.log(`  export RSS growth: ${exportSmall.growthMb} MB for 10,000 rows, ${exportBig.growthMb} MB for 100,000 rows (constant memory: the second should not be ~10x the first)`);
 const failed = [small, big, pg].filter(Boolean).some((r) => r.non2xx > 0 || r.errors > 0);
