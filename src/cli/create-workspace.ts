@@ -2,7 +2,6 @@ import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { createWorkspaceWithOwner } from '../app/bootstrap-workspace.js';
 import { openContext } from '../app/open-context.js';
-import { AppError } from '../domain/errors.js';
 import type { CliCommand } from './runtime.js';
 
 const email = z.email().max(320);
@@ -26,13 +25,7 @@ export const createWorkspaceCommand: CliCommand = (program, cli) => {
     .action(async (opts: { email: string; name: string }) => {
       const ctx = await openContext(cli.config());
       try {
-        const created = await createWorkspaceWithOwner(ctx, { name: opts.name, email: opts.email }).catch((e: unknown) => {
-          // TODO(storage): insertUser should translate this itself (STYLE habit 6); until then the CLI names it.
-          if (ctx.database.violatedConstraint(e) === 'users_email_key') {
-            throw new AppError('conflict', `A user with the email ${opts.email} already exists`);
-          }
-          throw e;
-        });
+        const created = await createWorkspaceWithOwner(ctx, { name: opts.name, email: opts.email });
         cli.io.stderr('Keep these; the password and API key are not shown again.\n');
         cli.print(
           `workspace: ${created.workspaceId}`,

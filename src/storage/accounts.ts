@@ -1,5 +1,6 @@
 import type { MemberRole } from '../domain/actor.js';
-import type { Executor } from './database.js';
+import { AppError } from '../domain/errors.js';
+import { violatedConstraint, type Executor } from './database.js';
 
 export type User = { id: string; email: string; name: string | null; passwordHash: string; createdAt: number };
 export type Member = { workspaceId: string; userId: string; email: string; name: string | null; role: MemberRole; createdAt: number };
@@ -16,11 +17,17 @@ export type ApiKey = {
 };
 export type Session = { idHash: string; userId: string; workspaceId: string; csrfToken: string; createdAt: number; expiresAt: number };
 
+/** Inserts a user; an email already taken is a `conflict`, not a database error. */
 export async function insertUser(db: Executor, u: User): Promise<void> {
-  await db
-    .insertInto('users')
-    .values({ id: u.id, email: u.email, name: u.name, password_hash: u.passwordHash, created_at: u.createdAt })
-    .execute();
+  try {
+    await db
+      .insertInto('users')
+      .values({ id: u.id, email: u.email, name: u.name, password_hash: u.passwordHash, created_at: u.createdAt })
+      .execute();
+  } catch (e) {
+    if (violatedConstraint(e) === 'users_email_key') throw new AppError('conflict', `An account with the email ${u.email} already exists`);
+    throw e;
+  }
 }
 
 export async function findUserByEmail(db: Executor, email: string): Promise<User | null> {

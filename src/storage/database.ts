@@ -15,10 +15,16 @@ export type Database = {
   dialect: DialectName;
   /** The text value of a key of a JSON text column. */
   jsonText(column: Expression<string>, key: string): RawBuilder<string | null>;
-  /** The unique constraint an error violated, if it is such an error. */
-  violatedConstraint(e: unknown): string | null;
   close(): Promise<void>;
 };
+
+/**
+ * The unique constraint a database error violated, by the constraint names of
+ * the migrations, or null for any other error. Each driver is recognised by its own error codes.
+ */
+export function violatedConstraint(e: unknown): string | null {
+  return sqlite.violatedConstraint(e) ?? postgres.violatedConstraint(e);
+}
 
 export type DatabaseOptions = { databaseUrl?: string; dataDir: string; sqliteFile?: string };
 
@@ -31,7 +37,6 @@ export function openDatabase(opts: DatabaseOptions): Database {
       db,
       dialect: 'postgres',
       jsonText: postgres.jsonText,
-      violatedConstraint: postgres.violatedConstraint,
       close: async () => {
         await db.destroy();
         void pool;
@@ -45,7 +50,6 @@ export function openDatabase(opts: DatabaseOptions): Database {
     db,
     dialect: 'sqlite',
     jsonText: sqlite.jsonText,
-    violatedConstraint: sqlite.violatedConstraint,
     close: async () => {
       await stopCheckpoints();
       await db.destroy();
