@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { beforeAll, expect, it } from 'vitest';
 import type { Database } from '../src/storage/database.js';
-import { buildLink, buildResource, buildWorkspace, type TestWorkspace } from './helpers/factories.js';
+import { buildLink, buildResource, buildWorkspace, send, type TestWorkspace } from './helpers/factories.js';
 import { describeEachDialect, type Harness } from './helpers/harness.js';
 
 type Reply = { status: number; body: any; text: string; headers: Record<string, unknown> };
@@ -274,5 +274,34 @@ describeEachDialect('public API: bad input', (h) => {
       }),
       { numRuns: 250 },
     );
+  });
+});
+
+describeEachDialect('keys that name prototype properties', (h) => {
+  it('fields, columns and tables called constructor, valueOf or toString are data, never the prototype', async () => {
+    const ws = await buildWorkspace(h());
+    const type = `proto${Date.now().toString(36)}`;
+    const r = await buildResource(ws, { type, fields: { valueOf: 'v' }, tables: { steps: [{ a: 1 }] } });
+    await buildResource(ws, { type, fields: { other: 1 } });
+    const one = await buildLink(ws, { resource_type: type, resource_id: r.id, settings: { fields: ['constructor', 'valueOf', 'toString'] } });
+    const view = await send(h().app, 'GET', `/v1/shared/${one.token}`);
+    expect(view.status).toBe(200);
+    expect(view.body.resource.fields).toEqual([
+      { key: 'constructor', label: 'Constructor', format: 'text', value: null },
+      { key: 'valueOf', label: 'ValueOf', format: 'text', value: 'v' },
+      { key: 'toString', label: 'ToString', format: 'text', value: null },
+    ]);
+    const grant = { 'x-porthole-grant': view.body.grant };
+    for (const url of [`/v1/shared/${one.token}/tables/valueOf`, `/v1/shared/${one.token}/tables/constructor`, `/v1/shared/${one.token}/export.csv?table=toString`]) {
+      const res = await send(h().app, 'GET', url, undefined, grant);
+      expect(res.status, url).toBe(404);
+    }
+    const page = await h().app.inject({ method: 'GET', url: `/shared/${one.token}` });
+    expect(page.statusCode).toBe(200);
+    const all = await buildLink(ws, { resource_type: type, resource_id: null, settings: { fields: ['constructor', 'valueOf'] } });
+    const collection = await send(h().app, 'GET', `/v1/shared/${all.token}`);
+    expect(collection.status).toBe(200);
+    expect(collection.body.collection.rows.map((row: any) => row.cells.constructor)).toEqual([null, null]);
+    expect((await h().app.inject({ method: 'GET', url: `/shared/${all.token}` })).statusCode).toBe(200);
   });
 });

@@ -1,5 +1,5 @@
 import { AppError } from '../domain/errors.js';
-import { tableColumns, type ColumnDef, type Row } from '../domain/resource.js';
+import { own, tableColumns, type ColumnDef, type Row } from '../domain/resource.js';
 import { findResourceAtVersion, listResources, listTableRows, resourceTypeOrDefault, type VersionMeta } from '../storage/resources.js';
 import { authorizePublic, type PublicRequest } from './authorize-public.js';
 import type { AppContext } from './context.js';
@@ -44,7 +44,7 @@ export async function exportSharedLink(ctx: AppContext, req: PublicRequest, tabl
       }
       const at = await findResourceAtVersion(database.db, { workspaceId: link.workspaceId, type: link.resourceType, id: link.resourceId }, servedVersion(link));
       if (!at) throw new AppError('not_found', 'This record does not exist');
-      if (table !== undefined && !(table in at.tableCounts)) throw new AppError('not_found', `This record has no table ${table}`);
+      if (table !== undefined && own(at.tableCounts, table) === undefined) throw new AppError('not_found', `This record has no table ${table}`);
       target.at = at;
     },
   });
@@ -77,7 +77,7 @@ export async function exportSharedLink(ctx: AppContext, req: PublicRequest, tabl
     const row: Row = { title: record.title, ...Object.fromEntries(record.fields.map((f) => [f.key, f.value])) };
     return { basename: `${safeFilename(at.title)}-${day}`, columns, rows: (async function* () { yield row; })(), grant: access.grant, grantExpiresAt: access.grantExpiresAt };
   }
-  if (!(tableKey in at.tableCounts)) throw new AppError('not_found', `This record has no table ${tableKey}`);
+  if (own(at.tableCounts, tableKey) === undefined) throw new AppError('not_found', `This record has no table ${tableKey}`);
   const type = await resourceTypeOrDefault(database.db, link.workspaceId, link.resourceType);
   const key = { workspaceId: link.workspaceId, type: link.resourceType, id: resourceId, version: at.version, table: tableKey };
   const first = await listTableRows(database.db, key, -1, BATCH);

@@ -3,6 +3,7 @@ import type { Link } from '../domain/link.js';
 import {
   humanize,
   metaFieldFormats,
+  own,
   projectFields,
   projectRow,
   tableColumns,
@@ -66,7 +67,7 @@ function withMeta(id: string, title: string, updatedAt: number, fields: Record<s
 function fieldColumns(type: ResourceType, keys: string[]): ColumnDef[] {
   return keys.map((key) => {
     const def = type.fields.find((f) => f.key === key);
-    return { key, label: def?.label ?? humanize(key), format: def?.format ?? metaFieldFormats[key] ?? 'text' };
+    return { key, label: def?.label ?? humanize(key), format: def?.format ?? own(metaFieldFormats, key) ?? 'text' };
   });
 }
 
@@ -164,8 +165,9 @@ export async function recordTablePage(
     findResourceAtVersion(db, { workspaceId: link.workspaceId, type: link.resourceType, id: resourceId }, version),
   ]);
   if (!at) throw new AppError('not_found', 'This record does not exist');
-  if (!(key in at.tableCounts)) throw new AppError('not_found', `This record has no table ${key}`);
-  return tablePage(ctx, link, type, { id: resourceId, version: at.version, stamp: null }, key, at.tableCounts[key], cursor);
+  const total = own(at.tableCounts, key);
+  if (total === undefined) throw new AppError('not_found', `This record has no table ${key}`);
+  return tablePage(ctx, link, type, { id: resourceId, version: at.version, stamp: null }, key, total, cursor);
 }
 
 /** The visible columns of a collection link. */

@@ -35,6 +35,14 @@ export type ResourceVersion = ResourceContent & {
   createdAt: number;
 };
 
+/**
+ * A property of a plain object by a key that came from outside: only its own
+ * properties count, so keys like `constructor` or `valueOf` never reach the prototype.
+ */
+export function own<V>(obj: Readonly<Record<string, V>>, key: string): V | undefined {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
 /** Formats of the meta fields every resource has, unless its type declares them otherwise. */
 export const metaFieldFormats: Readonly<Record<string, FieldFormat>> = Object.freeze({ updated_at: 'datetime' });
 
@@ -93,14 +101,14 @@ export function projectFields(
   const keys = visibleFieldKeys(type, selection, Object.keys(fields));
   return keys.map((key) => {
     const def = type.fields.find((f) => f.key === key);
-    return { key, label: def?.label ?? humanize(key), format: def?.format ?? metaFieldFormats[key] ?? 'text', value: fields[key] ?? null };
+    return { key, label: def?.label ?? humanize(key), format: def?.format ?? own(metaFieldFormats, key) ?? 'text', value: own(fields, key) ?? null };
   });
 }
 
 /** Keeps only the visible keys of a row (for collections, where each row is a resource). */
 export function projectRow(keys: string[], row: Row): Row {
   const out: Row = {};
-  for (const k of keys) out[k] = row[k] ?? null;
+  for (const k of keys) out[k] = own(row, k) ?? null;
   return out;
 }
 

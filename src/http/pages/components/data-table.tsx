@@ -1,4 +1,4 @@
-import type { ColumnDef, Row } from '../../../domain/resource.js';
+import { own, type ColumnDef, type Row } from '../../../domain/resource.js';
 import type { Paging } from '../paging.js';
 import { rowRange } from '../format.js';
 import { isNumeric, Value } from './value.js';
@@ -28,7 +28,7 @@ export function DataTable({ label, columns, rows, locale, linkColumn }: { label:
           {rows.map((row, i) => (
             <tr key={i}>
               {columns.map((c) => {
-                const v = row.cells[c.key];
+                const v = own(row.cells, c.key);
                 const empty = v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
                 const cls = [`cell-${c.format}`, isNumeric(c.format) ? 'num' : '', empty ? 'gap-cell' : ''].filter(Boolean).join(' ');
                 const value = <Value value={v} format={c.format} locale={locale} compact />;
