@@ -1,5 +1,5 @@
 import type { ExpressionBuilder, Selectable } from 'kysely';
-import type { DB, ResourcesTable } from './schema.js';
+import type { DB, ResourcesTable, ResourceVersionsTable } from './schema.js';
 import { undeclaredType, type FieldDef, type FieldValue, type ResourceType, type Row, type TableDef } from '../domain/resource.js';
 import type { LinkFilter } from '../domain/link.js';
 import type { Database, Executor } from './database.js';
@@ -142,7 +142,7 @@ export type VersionMeta = {
   createdAt: number;
 };
 
-type VersionRow = { version: number; title: string; fields: string; table_counts: string; content_hash: string; created_by: string; created_at: number };
+type VersionRow = Omit<Selectable<ResourceVersionsTable>, 'workspace_id' | 'type' | 'resource_id'>;
 
 const toVersionMeta = (r: VersionRow): VersionMeta => ({
   version: r.version,
@@ -301,16 +301,7 @@ export async function listResources(database: Database, db: Executor, workspaceI
   return rows.map(toResource);
 }
 
-type AtVersionRow = {
-  version: number;
-  title: string;
-  fields: string;
-  table_counts: string;
-  content_hash: string;
-  created_by: string;
-  created_at: number;
-  latest_version: number;
-};
+type AtVersionRow = VersionRow & { latest_version: number };
 type AtVersionParams = { workspaceId: string; type: string; id: string; version: number };
 
 const resourceAtVersionQuery = (latest: boolean) =>

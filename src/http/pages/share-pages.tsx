@@ -135,6 +135,19 @@ const linkPages =
       reply.setCookie(GRANT_COOKIE, grant, { path: base, httpOnly: true, sameSite: 'lax', secure: secureCookie, maxAge });
     };
 
+    /** Where a page request stands: the link's page path, the grant cookie it sent, the request for the use-cases. */
+    const pageRequest = (request: FastifyRequest, id: string) => {
+      const sent = sentGrant(request);
+      return { base: `${prefix}/${id}`, sent, req: publicRequest(request, id, { grant: sent }) };
+    };
+
+    /** A table's page: the first one came with the record; later ones are read at the cursor with the grant in hand. */
+    const tableAt = async (key: string, first: TablePage | undefined, state: PageState, later: () => Promise<TablePage | undefined>): Promise<TablePage> => {
+      const table = state.cursor ? await later() : first;
+      if (!table) throw new AppError('not_found', `This record has no table ${key}`);
+      return table;
+    };
+
     const chromeFor = (request: FastifyRequest, base: string, link: PublicLink): Chrome => ({
       base,
       locale: negotiateLocale(request.headers['accept-language']),
@@ -155,10 +168,7 @@ const linkPages =
     // The link's page: a record with its tables, or a page of a collection.
     app.get('/:id', { schema: { hide, params: idParams, querystring: pageQuery } }, async (request, reply) => {
       if (isPreviewRequest(request)) return sendPage(reply, <PreviewView />);
-      const { id } = request.params;
-      const base = `${prefix}/${id}`;
-      const sent = sentGrant(request);
-      const req = publicRequest(request, id, { grant: sent });
+      const { base, sent, req } = pageRequest(request, request.params.id);
       const v = await viewSharedLink(ctx, req);
       keepGrant(reply, base, sent, v.grant, v.grantExpiresAt);
       const chrome = chromeFor(request, base, v.link);
@@ -169,10 +179,9 @@ const linkPages =
     // One record of a collection, when the link lets rows be opened.
     app.get('/:id/records/:recordId', { schema: { hide, params: idParams.extend({ recordId: resourceIdParam }) } }, async (request, reply) => {
       if (isPreviewRequest(request)) return sendPage(reply, <PreviewView />);
-      const { id, recordId } = request.params;
-      const base = `${prefix}/${id}`;
-      const sent = sentGrant(request);
-      const r = await openSharedRecord(ctx, publicRequest(request, id, { grant: sent }), recordId);
+      const { recordId } = request.params;
+      const { base, sent, req } = pageRequest(request, request.params.id);
+      const r = await openSharedRecord(ctx, req, recordId);
       keepGrant(reply, base, sent, r.grant, r.grantExpiresAt);
       const chrome = chromeFor(request, base, r.link);
       return sendPage(reply, <RecordView chrome={chrome} record={r.record} back={{ href: base, label: `Back to ${r.record.typeLabel}` }} tablesPath={`${base}/records/${encodeURIComponent(recordId)}`} />);
@@ -184,18 +193,16 @@ const linkPages =
       { schema: { hide, params: idParams.extend({ recordId: resourceIdParam, key: keyName }), querystring: pageQuery } },
       async (request, reply) => {
         if (isPreviewRequest(request)) return sendPage(reply, <PreviewView />);
-        const { id, recordId, key } = request.params;
-        const base = `${prefix}/${id}`;
+        const { recordId, key } = request.params;
+        const { base, sent, req } = pageRequest(request, request.params.id);
         const recordPath = `${base}/records/${encodeURIComponent(recordId)}`;
-        const sent = sentGrant(request);
-        const req = publicRequest(request, id, { grant: sent });
         // Opening the record names it for the page's head, and counts the view when no grant covers it.
         const r = await openSharedRecord(ctx, req, recordId);
         keepGrant(reply, base, sent, r.grant, r.grantExpiresAt);
         const state = readPageState(request.query);
-        let table: TablePage | undefined = r.record.tables.find((t) => t.key === key);
-        if (state.cursor) table = (await listSharedRecordTable(ctx, { ...req, grant: r.grant ?? sent }, recordId, key, state.cursor)).page;
-        if (!table) throw new AppError('not_found', `This record has no table ${key}`);
+        const table = await tableAt(key, r.record.tables.find((t) => t.key === key), state, async () =>
+          (await listSharedRecordTable(ctx, { ...req, grant: r.grant ?? sent }, recordId, key, state.cursor)).page,
+        );
         const path = `${recordPath}/tables/${encodeURIComponent(key)}`;
         return sendPage(
           reply,
@@ -207,10 +214,8 @@ const linkPages =
     // Later pages of a record's table (the first 100 rows are on the record's page).
     app.get('/:id/tables/:key', { schema: { hide, params: idParams.extend({ key: keyName }), querystring: pageQuery } }, async (request, reply) => {
       if (isPreviewRequest(request)) return sendPage(reply, <PreviewView />);
-      const { id, key } = request.params;
-      const base = `${prefix}/${id}`;
-      const sent = sentGrant(request);
-      const req = publicRequest(request, id, { grant: sent });
+      const { key } = request.params;
+      const { base, sent, req } = pageRequest(request, request.params.id);
       // The view names the link and the record for the page's head, and counts the view when no grant covers it.
       const v = await viewSharedLink(ctx, req);
       keepGrant(reply, base, sent, v.grant, v.grantExpiresAt);
@@ -222,12 +227,10 @@ const linkPages =
         return sendCollection(reply, { ...req, grant }, v.content, chrome, base, state);
       }
       const record = v.content;
-      let table: TablePage | undefined = record.tables.find((t) => t.key === key);
-      if (state.cursor) {
+      const table = await tableAt(key, record.tables.find((t) => t.key === key), state, async () => {
         const t = await listSharedTable(ctx, { ...req, grant }, key, state.cursor);
-        if (!('kind' in t.page)) table = t.page;
-      }
-      if (!table) throw new AppError('not_found', `This record has no table ${key}`);
+        return 'kind' in t.page ? undefined : t.page;
+      });
       const path = `${base}/tables/${encodeURIComponent(key)}`;
       return sendPage(reply, <TablePageView chrome={chrome} title={record.title} typeLabel={record.typeLabel} table={table} paging={pagingLinks(path, state, table.nextCursor)} back={base} exportTable={key} />);
     });
@@ -236,10 +239,10 @@ const linkPages =
     const exportRoute = (format: ExportFormat) =>
       app.get(`/:id/export.${format}`, { schema: { hide, params: idParams, querystring: exportQuery } }, async (request, reply) => {
         if (isPreviewRequest(request)) return sendPage(reply, <PreviewView />);
-        const sent = sentGrant(request);
-        const exp = await exportSharedLink(ctx, publicRequest(request, request.params.id, { grant: sent }), request.query.table);
+        const { base, sent, req } = pageRequest(request, request.params.id);
+        const exp = await exportSharedLink(ctx, req, request.query.table);
         // An export opened directly (no cookie yet) counted a view: keep its grant like the page would.
-        keepGrant(reply, `${prefix}/${request.params.id}`, sent, exp.grant, exp.grantExpiresAt);
+        keepGrant(reply, base, sent, exp.grant, exp.grantExpiresAt);
         return sendExport(reply, exp, format);
       });
     exportRoute('csv');
