@@ -20,7 +20,7 @@ export function createSqliteDialect(file: string): { dialect: SqliteDialect; sto
   database.pragma('busy_timeout = 5000');
   const stopCheckpoints = file === ':memory:' ? async () => {} : startCheckpointer(database, file);
   const cached = withStatementCache(database);
-  return { dialect: new DirectSqliteDialect(cached), stopCheckpoints };
+  return { dialect: new DirectSqliteDialect(cached, database), stopCheckpoints };
 }
 
 // Runs in a worker thread with its own connection: copies the WAL into the database file every
@@ -85,19 +85,51 @@ function startCheckpointer(database: Database.Database, file: string): () => Pro
  * whatever transaction is open, as it would through Kysely.
  */
 class DirectSqliteDialect extends SqliteDialect {
-  constructor(private readonly database: Database.Database) {
+  constructor(
+    private readonly database: Database.Database,
+    private readonly uncached: Database.Database,
+  ) {
     super({ database });
   }
   override createAdapter(): SqliteAdapter {
     const adapter = super.createAdapter() as SqliteAdapter;
+    const statements = new Map<string, DirectStatement>();
     registerDirectRunner(adapter, (sqlText, parameters) => {
-      const stmt = this.database.prepare(sqlText);
-      if (stmt.reader) return stmt.all(parameters as unknown[]);
-      stmt.run(parameters as unknown[]);
-      return [];
+      let entry = statements.get(sqlText);
+      if (!entry) {
+        entry = directStatement(this.uncached.prepare(sqlText));
+        statements.set(sqlText, entry);
+      }
+      return entry(parameters as unknown[]);
     });
     return adapter;
   }
+}
+
+type DirectStatement = (parameters: unknown[]) => unknown[];
+
+/**
+ * Runs one of the few hot-path statements. Rows come back as arrays (building
+ * an object a column at a time costs better-sqlite3 more than the lookup
+ * itself) and become objects through a literal compiled from the column
+ * names, so callers see the same rows Kysely would give them. These
+ * statements are kept apart from the shared cache, as `raw` changes them.
+ */
+function directStatement(stmt: Database.Statement): DirectStatement {
+  if (!stmt.reader) {
+    return (parameters) => {
+      stmt.run(parameters);
+      return [];
+    };
+  }
+  stmt.raw(true);
+  const names = stmt.columns().map((c) => c.name);
+  // Keys come from our own SQL; JSON.stringify quotes them. A repeated name keeps the last value, as object rows do.
+  const toRow = new Function('v', `return {${names.map((n, i) => `${JSON.stringify(n)}: v[${i}]`).join(', ')}};`) as (v: unknown[]) => unknown;
+  return (parameters) => {
+    const rows = stmt.all(parameters) as unknown[][];
+    return rows.map(toRow);
+  };
 }
 
 /**
