@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { buildLink, buildResource, buildWorkspace, send } from './helpers/factories.js';
 import { describeEachDialect } from './helpers/harness.js';
+import { viewSchema } from '../src/http/public/shared-api.js';
 
 describeEachDialect('public API', (h) => {
   it('opens a record link: projected fields, version, grant, a viewed event', async () => {
@@ -26,6 +27,22 @@ describeEachDialect('public API', (h) => {
     expect(res.body.link.view_count).toBe(1);
     const events = await h().ctx.database.db.selectFrom('events').selectAll().where('link_id', '=', link.id).orderBy('seq').execute();
     expect(events.map((e) => e.type)).toEqual(['created', 'viewed']);
+  });
+
+  it('record and collection views match the documented response schema exactly', async () => {
+    const ws = await buildWorkspace(h());
+    const r = await buildResource(ws, { type: 'job', fields: { status: 'done', n: 3 }, tables: { tasks: [{ name: 'a' }] } });
+    await buildResource(ws, { type: 'job', id: 'job-2', fields: { status: 'queued' } });
+    const record = await buildLink(ws, { resource_type: 'job', resource_id: r.id, label: 'For Ana', settings: { fields: 'all' } });
+    const collection = await buildLink(ws, { resource_type: 'job', resource_id: null, settings: { allow_export: false } });
+    for (const link of [record, collection]) {
+      const res = await send(h().app, 'GET', `/v1/shared/${link.token}`);
+      expect(res.status).toBe(200);
+      // strict(): the body carries no key the schema does not document.
+      const parsed = viewSchema.strict().safeParse(res.body);
+      expect(parsed.error?.issues ?? []).toEqual([]);
+      expect(JSON.parse(JSON.stringify(parsed.data))).toEqual(res.body);
+    }
   });
 
   it('short code opens the same link', async () => {

@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { eventHash, verifyChain, type AuditEvent, type EventType } from './event.js';
+import { canonicalJson } from './resource.js';
+import { canonicalEventJson, eventHash, verifyChain, type AuditEvent, type EventType } from './event.js';
 
 const T0 = Date.UTC(2026, 0, 15, 12);
+/** The hash the first version of the chain gave the first event of `chain(['created'])`. */
+const FROZEN_CREATED_HASH = '0475e6111624d72c4c2581eb7bf77d23270edb50eef1cb9307f39686e7f445dc';
 
 /** A correctly chained trail of `types` for link `lnk_1`, as the storage layer writes it. */
 function chain(types: EventType[]): AuditEvent[] {
@@ -41,6 +44,49 @@ describe('eventHash', () => {
     const [e] = chain(['created']);
     expect(e.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(eventHash({ ...e, metadata: { nested: { b: [1, 2], a: 1 }, n: 0 } })).toBe(e.hash);
+  });
+
+  it('writes exactly the canonical JSON of the stored fields, so stored chains keep their hashes', () => {
+    const text = fc.option(fc.string(), { nil: null });
+    const event = fc.record({
+      id: fc.string(),
+      workspaceId: fc.string(),
+      linkId: text,
+      seq: fc.option(fc.integer({ min: 0 }), { nil: null }),
+      type: fc.constantFrom<EventType>('viewed', 'downloaded', 'access_denied', 'updated'),
+      reason: text,
+      actor: text,
+      ip: text,
+      userAgent: text,
+      email: text,
+      metadata: fc.dictionary(fc.string(), fc.jsonValue()),
+      createdAt: fc.integer({ min: 0 }),
+      prevHash: text,
+    });
+    fc.assert(
+      fc.property(event, (e) => {
+        const stored = {
+          id: e.id,
+          workspace_id: e.workspaceId,
+          link_id: e.linkId,
+          seq: e.seq,
+          type: e.type,
+          reason: e.reason,
+          actor: e.actor,
+          ip: e.ip,
+          user_agent: e.userAgent,
+          email: e.email,
+          metadata: e.metadata,
+          created_at: e.createdAt,
+        };
+        expect(canonicalEventJson(e)).toBe(canonicalJson(stored));
+      }),
+    );
+  });
+
+  it('keeps the hash of a known event (the chain format is frozen)', () => {
+    const [e] = chain(['created']);
+    expect(e.hash).toBe(FROZEN_CREATED_HASH);
   });
 
   it('depends on the predecessor', () => {
