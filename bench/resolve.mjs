@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../dist/config/config.js';
-import { openContext } from '../dist/app/open-context.js';
+import { closeContext, openContext } from '../dist/app/open-context.js';
 import { seedCollection, seedLinks } from './seed.mjs';
 import http from 'node:http';
 
@@ -90,7 +90,7 @@ async function resolveRun(label, count, databaseUrl) {
   if (databaseUrl) await ctx.database.db.deleteFrom('workspaces').execute();
   console.log(`seeding ${count.toLocaleString('en')} links (${label})…`);
   const tokens = await seedLinks(ctx, count, console.log);
-  await ctx.database.close();
+  await closeContext(ctx);
   const server = await startServer('porthole', env);
   try {
     const row = await measure(`resolve, ${label}`, server, () => `/v1/shared/${tokens[(Math.random() * tokens.length) | 0]}`);
@@ -108,7 +108,7 @@ async function exportRun(rows) {
   const env = { DATA_DIR: dataDir, PORTHOLE_SECRET: 'ab'.repeat(32), DATABASE_URL: '' };
   const ctx = await openContext(loadConfig({ ...env, LOG_LEVEL: 'silent' }));
   const token = await seedCollection(ctx, rows);
-  await ctx.database.close();
+  await closeContext(ctx);
   const server = await startServer('porthole', env);
   try {
     const ask = (m) => new Promise((resolve) => { server.child.once('message', (r) => resolve(r.peak)); server.child.send(m); });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { bootstrapIfEmpty } from './app/bootstrap-workspace.js';
 import type { AppContext } from './app/context.js';
-import { openContext } from './app/open-context.js';
+import { closeContext, openContext } from './app/open-context.js';
 import { loadConfig } from './config/config.js';
 import { buildApp } from './http/build-app.js';
 
@@ -31,7 +31,7 @@ export async function startServer(env: NodeJS.ProcessEnv, out: (line: string) =>
     url: address,
     close: async () => {
       await app.close();
-      await ctx.database.close();
+      await closeContext(ctx);
     },
   };
 }

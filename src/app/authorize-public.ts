@@ -1,16 +1,14 @@
 import { evaluateAccess, type AccessAction, type DenyReason } from '../domain/access.js';
 import { AppError } from '../domain/errors.js';
-import type { EventInput } from '../domain/event.js';
-import { GRANT_TTL_MS, issueGrant, readGrant, type GrantClaims } from '../domain/grants.js';
+import { GRANT_TTL_MS, issueGrant, readGrant } from '../domain/grants.js';
 import type { Link } from '../domain/link.js';
 import { verifyPassword } from '../domain/passwords.js';
 import { parseLinkIdentifier, sha256 } from '../domain/tokens.js';
 import { storedIp, type IpStorageMode } from '../domain/workspace-policy.js';
-import type { Tx } from '../storage/database.js';
-import { appendLinkEvent, chainedEvent, insertEvent } from '../storage/events.js';
 import { parseJson } from '../storage/json.js';
-import { countView, findLinkById, findPublicLink, setLastEventHash } from '../storage/links.js';
+import { findPublicLink } from '../storage/links.js';
 import type { AppContext } from './context.js';
+import type { EventBase, LedgerLink } from './public-ledger.js';
 
 /** Who is asking, as the HTTP layer knows it. Secrets here are never logged. */
 export type PublicRequest = {
@@ -56,7 +54,7 @@ const messages: Record<DenyReason, string> = {
 /** The error for a denial, with the message a recipient reads. */
 export const denial = (reason: DenyReason, details?: Record<string, unknown>): AppError => new AppError(reason, messages[reason], details);
 
-function eventBase(req: PublicRequest, ipMode: IpStorageMode, email: string | null): Omit<EventInput, 'type'> {
+function eventBase(req: PublicRequest, ipMode: IpStorageMode, email: string | null): EventBase {
   return {
     ip: storedIp(req.ip, ipMode),
     userAgent: req.userAgent ? req.userAgent.slice(0, 500) : null,
@@ -65,54 +63,7 @@ function eventBase(req: PublicRequest, ipMode: IpStorageMode, email: string | nu
   };
 }
 
-/** Writes the denial's event (`expired`, or `access_denied` with its reason) in its own grouped commit. */
-async function recordDenial(ctx: AppContext, link: Link, reason: DenyReason, base: Omit<EventInput, 'type'>, action: AccessAction): Promise<void> {
-  const input: EventInput =
-    reason === 'expired'
-      ? { ...base, type: 'expired', reason, metadata: { action } }
-      : { ...base, type: 'access_denied', reason, metadata: { action } };
-  await ctx.committer.run(link.id, (tx) => appendLinkEvent(tx, link, input, ctx.now()).then(() => undefined));
-}
-
-type CountResult = { ok: true; viewCount: number; downloadCount: number } | { ok: false; reason: DenyReason };
-
-/**
- * Counts a view and/or a download and chains their events, in a grouped
- * commit. When the conditional update finds the link changed under it
- * (revoked, limit reached by a concurrent view…), a second read names the
- * reason through the same evaluator and the denial is written instead.
- */
-async function countAndRecord(
-  tx: Tx,
-  link: Link,
-  opts: { view: boolean; download: boolean; action: AccessAction; grant: GrantClaims | null; password: 'none' | 'valid' | 'invalid' },
-  base: Omit<EventInput, 'type'>,
-  metadata: Record<string, unknown>,
-  now: number,
-): Promise<CountResult> {
-  const types: Array<'viewed' | 'downloaded'> = [...(opts.view ? (['viewed'] as const) : []), ...(opts.download ? (['downloaded'] as const) : [])];
-  const counted = await countView(tx, link, { view: opts.view, download: opts.download, events: types.length }, now);
-  if (counted) {
-    let prev = counted.lastEventHash;
-    let seq = counted.eventSeq - types.length;
-    for (const type of types) {
-      const event = chainedEvent(link, ++seq, prev, { ...base, type, metadata }, now);
-      await insertEvent(tx, event);
-      prev = event.hash;
-    }
-    await setLastEventHash(tx, link.id, prev as string);
-    return { ok: true, viewCount: counted.viewCount, downloadCount: counted.downloadCount };
-  }
-  const fresh = await findLinkById(tx, link.workspaceId, link.id);
-  const decision = evaluateAccess({ action: opts.action, now, identifierValid: true, rateLimited: false, link: fresh, grant: opts.grant, password: opts.password });
-  // The row changed between read and write; if it now passes, it was the grant epoch: the grant is void.
-  const reason: DenyReason = decision.allow ? 'forbidden' : decision.reason;
-  if (fresh) {
-    const type = reason === 'expired' ? 'expired' : 'access_denied';
-    await appendLinkEvent(tx, fresh, { ...base, type, reason, metadata: { action: opts.action } }, now);
-  }
-  return { ok: false, reason };
-}
+const ledgerLink = (link: Link): LedgerLink => ({ id: link.id, workspaceId: link.workspaceId, grantEpoch: link.grantEpoch });
 
 /**
  * The gate of every public surface: parses the identifier, applies the miss
@@ -187,7 +138,7 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
   const decision = evaluateAccess({ ...base, identifierValid: true, link, password });
   const events = eventBase(req, ipMode, decision.allow ? decision.email : null);
   if (!decision.allow) {
-    await recordDenial(ctx, link, decision.reason, events, action);
+    await ctx.ledger.deny({ kind: 'deny', link: ledgerLink(link), reason: decision.reason, action, base: events, now });
     throw denial(decision.reason);
   }
 
@@ -198,9 +149,18 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
     return { link, grant: decision.hasGrant ? (req.grant ?? null) : null, grantExpiresAt: decision.hasGrant ? (grant?.expiresAt ?? null) : null, viewCount: link.viewCount, downloadCount: link.downloadCount, email: decision.email, hints };
   }
 
-  const result = await ctx.committer.run(link.id, (tx) =>
-    countAndRecord(tx, link, { view: decision.countsView, download, action, grant, password }, events, { action, ...opts.eventMetadata }, now),
-  );
+  const result = await ctx.ledger.count({
+    kind: 'count',
+    link: ledgerLink(link),
+    view: decision.countsView,
+    download,
+    action,
+    grant,
+    password,
+    base: events,
+    metadata: { action, ...opts.eventMetadata },
+    now,
+  });
   if (!result.ok) throw denial(result.reason);
   ctx.metrics.counted(decision.countsView ? 1 : 0, download ? 1 : 0);
 

@@ -1,10 +1,10 @@
 import type { Config } from '../config/config.js';
 import type { SecretBox } from '../domain/tokens.js';
 import type { Database } from '../storage/database.js';
-import type { GroupCommitter } from '../storage/group-commit.js';
 import type { ContentCache } from './content-cache.js';
 import type { Metrics } from './metrics.js';
 import type { MissLimiter } from './miss-limiter.js';
+import type { PublicLedger } from './public-ledger.js';
 
 /** What every use-case needs: the database, the secret box, the configuration and a clock. */
 export type AppContext = {
@@ -12,8 +12,8 @@ export type AppContext = {
   box: SecretBox;
   config: Config;
   now: () => number;
-  /** Batches the public path's writes (views, downloads, denials) into shared transactions. */
-  committer: GroupCommitter;
+  /** Writes the public path's outcomes (views, downloads, denials), batched into shared transactions. */
+  ledger: PublicLedger;
   misses: MissLimiter;
   /** Wrong passwords, per link and client. */
   passwordAttempts: MissLimiter;

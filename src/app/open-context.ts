@@ -1,34 +1,45 @@
 import type { Config } from '../config/config.js';
 import { resolveSecret } from '../config/secret.js';
 import { createSecretBox } from '../domain/tokens.js';
-import { openDatabase } from '../storage/database.js';
-import { createGroupCommitter } from '../storage/group-commit.js';
+import { openDatabase, type Database } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
 import type { AppContext } from './context.js';
 import { createContentCache } from './content-cache.js';
 import { noMetrics } from './metrics.js';
+import { threadedLedger } from './ledger-thread.js';
 import { createMemoryMissLimiter } from './miss-limiter.js';
+import { inProcessLedger, type PublicLedger } from './public-ledger.js';
 
 /** Opens the database, migrates it and assembles the context every use-case gets. */
 export async function openContext(config: Config, opts: { migrate?: boolean } = {}): Promise<AppContext> {
-  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteRole: 'main' });
   if (opts.migrate !== false) await migrateToLatest(database.db);
   const ctx: AppContext = {
     database,
     box: createSecretBox(resolveSecret(config)),
     config,
     now: Date.now,
-    // SQLite has one writer: one transaction at a time. PostgreSQL takes a few, bounded by its pool.
     // Batches are reported through whatever metrics the context holds when they run.
-    committer: createGroupCommitter(database.db, {
-      maxInFlight: database.dialect === 'sqlite' ? 1 : 4,
-      maxBatch: 256,
-      onBatch: (size) => ctx.metrics.batch(size),
-    }),
+    ledger: openLedger(database, (size) => ctx.metrics.batch(size)),
     metrics: noMetrics,
     misses: createMemoryMissLimiter({ limit: 30, windowMs: 60_000 }),
     passwordAttempts: createMemoryMissLimiter({ limit: 10, windowMs: 15 * 60_000 }),
     contentCache: createContentCache(),
   };
   return ctx;
+}
+
+/**
+ * A SQLite file gets a writer thread for the public path's writes. PostgreSQL
+ * takes a few transactions at once, bounded by its pool, on this thread.
+ */
+function openLedger(database: Database, onBatch: (size: number) => void): PublicLedger {
+  if (database.file) return threadedLedger(database.file, { onBatch });
+  return inProcessLedger(database.db, { maxInFlight: database.dialect === 'sqlite' ? 1 : 4, onBatch });
+}
+
+/** Settles the public path's writes, then closes the database. */
+export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.ledger.close();
+  await ctx.database.close();
 }

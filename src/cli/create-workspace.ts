@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { createWorkspaceWithOwner } from '../app/bootstrap-workspace.js';
-import { openContext } from '../app/open-context.js';
+import { closeContext, openContext } from '../app/open-context.js';
 import type { CliCommand } from './runtime.js';
 
 const email = z.email().max(320);
@@ -34,7 +34,7 @@ export const createWorkspaceCommand: CliCommand = (program, cli) => {
           `api key: ${created.apiKey}`,
         );
       } finally {
-        await ctx.database.close();
+        await closeContext(ctx);
       }
     });
 };

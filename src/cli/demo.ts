@@ -1,7 +1,7 @@
 import { bootstrapIfEmpty } from '../app/bootstrap-workspace.js';
 import { demoJobs, MODEL_COUNT } from '../app/demo-data.js';
 import { loadDemo, resolveDemoActor } from '../app/load-demo.js';
-import { openContext } from '../app/open-context.js';
+import { closeContext, openContext } from '../app/open-context.js';
 import type { CliCommand } from './runtime.js';
 
 /**
@@ -31,7 +31,7 @@ export const demoCommand: CliCommand = (program, cli) => {
         );
         for (const l of links) cli.print(`${l.kind} (${l.status}): ${l.label}`, `  ${l.url}`, `  ${l.short_url}`);
       } finally {
-        await ctx.database.close();
+        await closeContext(ctx);
       }
     });
 };

@@ -13,6 +13,8 @@ export type Executor = Db | Tx;
 export type Database = {
   db: Db;
   dialect: DialectName;
+  /** The SQLite file (null for PostgreSQL and in-memory databases): a writer thread opens it too. */
+  file: string | null;
   /** The text value of a key of a JSON text column. */
   jsonText(column: Expression<string>, key: string): RawBuilder<string | null>;
   close(): Promise<void>;
@@ -26,7 +28,7 @@ export function violatedConstraint(e: unknown): string | null {
   return sqlite.violatedConstraint(e) ?? postgres.violatedConstraint(e);
 }
 
-export type DatabaseOptions = { databaseUrl?: string; dataDir: string; sqliteFile?: string };
+export type DatabaseOptions = { databaseUrl?: string; dataDir: string; sqliteFile?: string; sqliteRole?: sqlite.SqliteRole };
 
 /** Opens PostgreSQL when a URL is given, otherwise SQLite at `<dataDir>/porthole.db`. */
 export function openDatabase(opts: DatabaseOptions): Database {
@@ -36,6 +38,7 @@ export function openDatabase(opts: DatabaseOptions): Database {
     return {
       db,
       dialect: 'postgres',
+      file: null,
       jsonText: postgres.jsonText,
       close: async () => {
         await db.destroy();
@@ -44,11 +47,12 @@ export function openDatabase(opts: DatabaseOptions): Database {
     };
   }
   const file = opts.sqliteFile ?? join(opts.dataDir, 'porthole.db');
-  const { dialect, stopCheckpoints } = sqlite.createSqliteDialect(file);
+  const { dialect, stopCheckpoints } = sqlite.createSqliteDialect(file, opts.sqliteRole);
   const db = new Kysely<DB>({ dialect });
   return {
     db,
     dialect: 'sqlite',
+    file: file === ':memory:' ? null : file,
     jsonText: sqlite.jsonText,
     close: async () => {
       await stopCheckpoints();

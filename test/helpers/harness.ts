@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { AppContext } from '../../src/app/context.js';
-import { openContext } from '../../src/app/open-context.js';
+import { closeContext, openContext } from '../../src/app/open-context.js';
 import { loadConfig } from '../../src/config/config.js';
 import { buildApp } from '../../src/http/build-app.js';
 import { scratchDatabase, testDialects, type DialectName } from './databases.js';
@@ -49,7 +49,7 @@ export async function startHarness(dialect: DialectName, env: Record<string, str
     },
     close: async () => {
       await app.close();
-      await ctx.database.close();
+      await closeContext(ctx);
       await scratch.drop();
     },
   };

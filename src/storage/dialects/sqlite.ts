@@ -3,22 +3,30 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteAdapter, SqliteDialect, sql, type Expression, type RawBuilder } from 'kysely';
+import { CompiledQuery, SqliteAdapter, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type Expression, type RawBuilder } from 'kysely';
 import { registerDirectRunner } from '../direct.js';
 
 /**
- * Opens the embedded database: WAL, foreign keys on, a busy timeout for the
- * CLI beside the server, and checkpoints moved off the event loop.
- * `stopCheckpoints` ends the checkpointer (the database itself closes with Kysely).
+ * Which connection this is. The server's `main` connection starts the
+ * checkpointer thread; the ledger's `writer` thread, which writes the views,
+ * finishes checkpoints between its commits; `standalone` (the CLI, a
+ * database without a writer thread) does both.
  */
-export function createSqliteDialect(file: string): { dialect: SqliteDialect; stopCheckpoints: () => Promise<void> } {
+export type SqliteRole = 'main' | 'writer' | 'standalone';
+
+/**
+ * Opens the embedded database: WAL, foreign keys on, a busy timeout for the
+ * other connections (the writer thread, the CLI), and checkpoints moved off
+ * the event loop. `stopCheckpoints` ends them (the database itself closes with Kysely).
+ */
+export function createSqliteDialect(file: string, role: SqliteRole = 'standalone'): { dialect: SqliteDialect; stopCheckpoints: () => Promise<void> } {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const database = new Database(file);
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  const stopCheckpoints = file === ':memory:' ? async () => {} : startCheckpointer(database, file);
+  const stopCheckpoints = file === ':memory:' ? async () => {} : startCheckpoints(database, file, role);
   const cached = withStatementCache(database);
   return { dialect: new DirectSqliteDialect(cached, database), stopCheckpoints };
 }
@@ -46,17 +54,39 @@ parentPort.on('message', (m) => {
  * SQLite checkpoints the WAL on the committing connection every 1,000 pages,
  * and with synchronous=NORMAL a checkpoint syncs the file: on the server's
  * one thread that stalls every request behind it. A worker thread does it
- * instead; the writer's own automatic checkpoints are switched off.
+ * instead; the connections' own automatic checkpoints are switched off.
  */
-function startCheckpointer(database: Database.Database, file: string): () => Promise<void> {
+function startCheckpoints(database: Database.Database, file: string, role: SqliteRole): () => Promise<void> {
   database.pragma('wal_autocheckpoint = 0');
   // After a restart, give back what a burst grew the WAL to, beyond 64 MB.
   database.pragma('journal_size_limit = 67108864');
+  const stops: Array<() => Promise<void>> = [];
+  if (role !== 'writer') stops.push(startCheckpointer(file));
+  if (role !== 'main') stops.push(startFinisher(database));
+  let stopped: Promise<void> | undefined;
+  return () => (stopped ??= Promise.all(stops.map((stop) => stop())).then(() => undefined));
+}
+
+function startCheckpointer(file: string): () => Promise<void> {
   const worker = new Worker(CHECKPOINTER, { eval: true, workerData: { file, driver: createRequire(import.meta.url).resolve('better-sqlite3') } });
   worker.unref();
-  // Under constant writes the worker's checkpoints never catch up with the last frame, and the
-  // WAL restarts only after one that does. So every two seconds this connection, between its
-  // own transactions (timers never fire inside one), finishes the job: a few frames and one sync.
+  return () =>
+    new Promise<void>((resolve) => {
+      const done = () => resolve();
+      worker.once('message', () => void worker.terminate().then(done, done));
+      worker.once('error', done);
+      worker.once('exit', done);
+      worker.postMessage('stop');
+    });
+}
+
+/**
+ * Under constant writes the checkpointer never catches up with the last
+ * frame, and the WAL restarts only after a checkpoint that does. So every two
+ * seconds the connection that writes, between its own transactions (timers
+ * never fire inside one), finishes the job: a few frames and one sync.
+ */
+function startFinisher(database: Database.Database): () => Promise<void> {
   const finisher = setInterval(() => {
     try {
       database.pragma('wal_checkpoint(PASSIVE)');
@@ -65,16 +95,7 @@ function startCheckpointer(database: Database.Database, file: string): () => Pro
     }
   }, 2000);
   finisher.unref();
-  let stopped: Promise<void> | undefined;
-  return () =>
-    (stopped ??= new Promise<void>((resolve) => {
-      clearInterval(finisher);
-      const done = () => resolve();
-      worker.once('message', () => void worker.terminate().then(done, done));
-      worker.once('error', done);
-      worker.once('exit', done);
-      worker.postMessage('stop');
-    }));
+  return async () => clearInterval(finisher);
 }
 
 /**
@@ -91,6 +112,9 @@ class DirectSqliteDialect extends SqliteDialect {
   ) {
     super({ database });
   }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver({ database: this.database });
+  }
   override createAdapter(): SqliteAdapter {
     const adapter = super.createAdapter() as SqliteAdapter;
     const statements = new Map<string, DirectStatement>();
@@ -103,6 +127,18 @@ class DirectSqliteDialect extends SqliteDialect {
       return entry(parameters as unknown[]);
     });
     return adapter;
+  }
+}
+
+/**
+ * Transactions take the write lock when they begin. Another connection (the
+ * writer thread, the CLI) may commit between a deferred transaction's first
+ * read and its first write, and SQLite then fails the write at once instead
+ * of waiting; taken up front, the lock is waited for under busy_timeout.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
 }
 

@@ -1,0 +1,93 @@
+import { Worker } from 'node:worker_threads';
+import type { CountJob, CountResult, DenyJob, LedgerJob, PublicLedger } from './public-ledger.js';
+
+/** Main thread → writer: jobs to run. Writer → main: their outcomes, and the sizes of the commits it made. */
+export type LedgerRequest = { jobs: Array<{ id: number; job: LedgerJob }> };
+export type LedgerReply = {
+  results: Array<{ id: number; ok: true; value: CountResult | null } | { id: number; ok: false; error: { message: string; code?: string } }>;
+  batches: number[];
+};
+
+// Compiled code runs the compiled worker beside it; the test runner, reading sources, runs the build's.
+const workerUrl = new URL(import.meta.url.endsWith('.ts') ? '../../dist/app/ledger-worker.js' : './ledger-worker.js', import.meta.url);
+
+/**
+ * The ledger on a writer thread with its own SQLite connection: the views'
+ * updates, event inserts and commits leave the event loop, which keeps
+ * reading and answering meanwhile. Jobs arriving in one turn of the loop
+ * travel in one message and are committed together. The thread starts with
+ * the first job and stops on close.
+ */
+export function threadedLedger(file: string, opts: { onBatch?: (size: number) => void } = {}): PublicLedger {
+  let worker: Worker | null = null;
+  let nextId = 1;
+  let outbox: LedgerRequest['jobs'] = [];
+  const pending = new Map<number, { resolve: (v: CountResult | null) => void; reject: (e: unknown) => void }>();
+  let idle: Array<() => void> = [];
+
+  const settled = () => {
+    if (pending.size > 0) return;
+    const waiters = idle;
+    idle = [];
+    for (const w of waiters) w();
+  };
+
+  const failAll = (error: unknown) => {
+    worker = null;
+    for (const p of pending.values()) p.reject(error);
+    pending.clear();
+    settled();
+  };
+
+  const start = (): Worker => {
+    const w = new Worker(workerUrl, { workerData: { file } });
+    w.on('message', (reply: LedgerReply) => {
+      for (const size of reply.batches) opts.onBatch?.(size);
+      for (const r of reply.results) {
+        const p = pending.get(r.id);
+        if (!p) continue;
+        pending.delete(r.id);
+        if (r.ok) p.resolve(r.value);
+        else p.reject(Object.assign(new Error(r.error.message), { code: r.error.code }));
+      }
+      settled();
+    });
+    w.on('error', failAll);
+    w.on('exit', (code) => {
+      if (worker === w) failAll(new Error(`the ledger's writer thread stopped (exit ${code})`));
+    });
+    return w;
+  };
+
+  const flush = () => {
+    const jobs = outbox;
+    outbox = [];
+    if (jobs.length > 0) (worker ??= start()).postMessage({ jobs } satisfies LedgerRequest);
+  };
+
+  const run = (job: LedgerJob) =>
+    new Promise<CountResult | null>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      outbox.push({ id, job });
+      if (outbox.length === 1) setImmediate(flush);
+    });
+
+  return {
+    count: (job: CountJob) => run(job) as Promise<CountResult>,
+    deny: async (job: DenyJob) => {
+      await run(job);
+    },
+    async close() {
+      flush();
+      if (pending.size > 0) await new Promise<void>((resolve) => idle.push(resolve));
+      const w = worker;
+      worker = null;
+      if (!w) return;
+      await new Promise<void>((resolve) => {
+        w.once('exit', () => resolve());
+        w.postMessage('close');
+      });
+    },
+  };
+}
