@@ -1,7 +1,16 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { expect, it } from 'vitest';
 import { buildLink, buildResource, buildWorkspace, send } from './helpers/factories.js';
 import { describeEachDialect } from './helpers/harness.js';
+import { verifyAudit } from '../src/app/verify-audit.js';
 import { viewSchema } from '../src/http/public/shared-api.js';
+
+/** The suite's app over real HTTP on loopback, listening from the first call on. */
+async function listening(app: FastifyInstance): Promise<string> {
+  if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+}
 
 describeEachDialect('public API', (h) => {
   it('opens a record link: projected fields, version, grant, a viewed event', async () => {
@@ -63,7 +72,7 @@ describeEachDialect('public API', (h) => {
   it('counts exactly max_views under 200 concurrent requests', async () => {
     const ws = await buildWorkspace(h());
     const link = await buildLink(ws, { max_views: 25 });
-    const address = await h().app.listen({ port: 0, host: '127.0.0.1' });
+    const address = await listening(h().app);
     const results = await Promise.all(
       Array.from({ length: 200 }, () => fetch(`${address}/v1/shared/${link.token}`).then(async (r) => ({ status: r.status, body: (await r.json()) as any }))),
     );
@@ -77,6 +86,25 @@ describeEachDialect('public API', (h) => {
     expect(after.body.status).toBe('exhausted');
     const viewed = await h().ctx.database.db.selectFrom('events').select('id').where('link_id', '=', link.id).where('type', '=', 'viewed').execute();
     expect(viewed).toHaveLength(25);
+  });
+
+  it('views and management writes at once: none fails, every view counted, every chain intact', async () => {
+    // On SQLite the views are written by the writer thread while these edits write on the main
+    // connection: two writers that must wait for each other, never fail with SQLITE_BUSY.
+    const ws = await buildWorkspace(h());
+    const links = await Promise.all(Array.from({ length: 4 }, () => buildLink(ws)));
+    const address = await listening(h().app);
+    const views = Array.from({ length: 160 }, (_, i) => fetch(`${address}/v1/shared/${links[i % 4].token}`).then((r) => r.status));
+    const edits = Array.from({ length: 24 }, (_, i) => ws.api('PATCH', `/v1/links/${links[i % 4].id}`, { label: `edit ${i}` }).then((r) => r.status));
+    const [viewStatuses, editStatuses] = await Promise.all([Promise.all(views), Promise.all(edits)]);
+    expect(viewStatuses.filter((s) => s !== 200)).toEqual([]);
+    expect(editStatuses.filter((s) => s !== 200)).toEqual([]);
+    for (const link of links) {
+      expect((await ws.api('GET', `/v1/links/${link.id}`)).body.view_count).toBe(40);
+      const report = await verifyAudit(h().ctx, { linkId: link.id });
+      expect(report.breaks).toEqual([]);
+      expect(report.events).toBe(1 + 40 + 6);
+    }
   });
 
   it('a grant lets the holder export without spending views, and revoke voids it', async () => {
