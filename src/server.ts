@@ -15,23 +15,29 @@ export type RunningServer = { app: FastifyInstance; ctx: AppContext; url: string
 export async function startServer(env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<RunningServer> {
   const config = loadConfig(env);
   const ctx = await openContext(config);
-  const created = await bootstrapIfEmpty(ctx);
-  if (created) {
-    out('Porthole created your workspace. Keep these; they are not shown again.');
-    out(`email: ${created.email}`);
-    out(`password: ${created.password}`);
-    out(`api key: ${created.apiKey}`);
+  try {
+    const created = await bootstrapIfEmpty(ctx);
+    if (created) {
+      out('Porthole created your workspace. Keep these; they are not shown again.');
+      out(`email: ${created.email}`);
+      out(`password: ${created.password}`);
+      out(`api key: ${created.apiKey}`);
+    }
+    const app = await buildApp(ctx);
+    const address = await app.listen({ port: config.port, host: config.host });
+    out(`Porthole is serving on ${config.publicUrl} (${ctx.database.dialect})`);
+    return {
+      app,
+      ctx,
+      url: address,
+      close: async () => {
+        await app.close();
+        await closeContext(ctx);
+      },
+    };
+  } catch (e) {
+    // A start that fails (the port is taken…) leaves nothing running: no writer thread, no open database.
+    await closeContext(ctx);
+    throw e;
   }
-  const app = await buildApp(ctx);
-  const address = await app.listen({ port: config.port, host: config.host });
-  out(`Porthole is serving on ${config.publicUrl} (${ctx.database.dialect})`);
-  return {
-    app,
-    ctx,
-    url: address,
-    close: async () => {
-      await app.close();
-      await closeContext(ctx);
-    },
-  };
 }

@@ -15,8 +15,9 @@ const workerUrl = new URL(import.meta.url.endsWith('.ts') ? '../../dist/app/ledg
  * The ledger on a writer thread with its own SQLite connection: the views'
  * updates, event inserts and commits leave the event loop, which keeps
  * reading and answering meanwhile. Jobs arriving in one turn of the loop
- * travel in one message and are committed together. The thread starts with
- * the first job and stops on close.
+ * travel in one message and are committed together. The thread starts at
+ * once (its memory is there from the start, not on the first view), again
+ * with the next job if it ever dies, and stops on close.
  */
 export function threadedLedger(file: string, opts: { onBatch?: (size: number) => void } = {}): PublicLedger {
   let worker: Worker | null = null;
@@ -72,6 +73,8 @@ export function threadedLedger(file: string, opts: { onBatch?: (size: number) =>
       outbox.push({ id, job });
       if (outbox.length === 1) setImmediate(flush);
     });
+
+  worker = start();
 
   return {
     count: (job: CountJob) => run(job) as Promise<CountResult>,
