@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { canonicalJson } from './resource.js';
+import { sha256 } from './tokens.js';
 
 export const eventTypes = [
   'created',
@@ -69,9 +69,7 @@ export function canonicalEventJson(e: Omit<AuditEvent, 'hash'>): string {
  * any event breaks every hash after it.
  */
 export function eventHash(e: Omit<AuditEvent, 'hash'>): string {
-  return createHash('sha256')
-    .update(`${e.prevHash ?? ''}\n${canonicalEventJson(e)}`)
-    .digest('hex');
+  return sha256(`${e.prevHash ?? ''}\n${canonicalEventJson(e)}`);
 }
 
 export type ChainBreak = { linkId: string; seq: number | null; eventId: string; problem: string };

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 const CODE_RE = /^[A-Za-z0-9]{8}$/;
@@ -35,7 +35,7 @@ export function parseLinkIdentifier(s: string): LinkIdentifier | null {
 }
 
 /** SHA-256 hex digest: how tokens, codes, API keys and session ids are looked up. */
-export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+export const sha256 = (s: string): string => hash('sha256', s, 'hex');
 
 /** Constant-time comparison of two strings. */
 export function safeEqual(a: string, b: string): boolean {
