@@ -83,6 +83,13 @@ async function measure(label, server, pathFor) {
   return row;
 }
 
+/** The mean size of the grouped commits so far, from the server's Prometheus histogram. */
+async function meanBatch(port) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const value = (name) => Number(new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return (value('porthole_commit_batch_size_sum') / value('porthole_commit_batch_size_count')).toFixed(1);
+}
+
 async function resolveRun(label, count, databaseUrl) {
   const dataDir = mkdtempSync(join(tmpdir(), 'porthole-bench-'));
   const env = { DATA_DIR: dataDir, PORTHOLE_SECRET: 'ab'.repeat(32), ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: '' }) };
@@ -95,6 +102,8 @@ async function resolveRun(label, count, databaseUrl) {
   try {
     const row = await measure(`resolve, ${label}`, server, () => `/v1/shared/${tokens[(Math.random() * tokens.length) | 0]}`);
     row.rssMb = Math.round((await rssOf(server)) / 1e6);
+    row.batch = await meanBatch(server.port);
+    console.log(`${''.padEnd(34)} views per commit (mean, warm-up included): ${row.batch}`);
     return row;
   } finally {
     await stopServer(server);
