@@ -80,6 +80,22 @@ describeEachDialect('porthole CLI', (h) => {
     expect(res.stdout).toContain(`seq 2 event ${updated.id}: content does not match its hash`);
   });
 
+  it('audit verify reports the events of a link whose row was removed', async () => {
+    const link = await linkWithTwoEvents(h());
+    const { db } = h().ctx.database;
+    const row = await db.selectFrom('links').selectAll().where('id', '=', link.id).executeTakeFirstOrThrow();
+    await db.deleteFrom('links').where('id', '=', link.id).execute();
+    try {
+      const all = await porthole(h(), ['audit', 'verify']);
+      expect(all.code).toBe(1);
+      for (const e of link.events) expect(all.stdout).toContain(`break: link ${link.id} seq ${e.seq} event ${e.id}: the event names a link that does not exist`);
+    } finally {
+      // Put the row back so the suite's later whole-database walks see an intact trail.
+      await db.insertInto('links').values(row).execute();
+    }
+    expect((await porthole(h(), ['audit', 'verify'])).stdout).not.toContain('names a link that does not exist');
+  });
+
   it('audit verify reports a deleted event in the middle of a chain', async () => {
     const link = await linkWithTwoEvents(h());
     const [created, updated] = link.events;

@@ -161,6 +161,22 @@ export async function listChainHeads(
 }
 
 /**
+ * Events that name a link with no row: Porthole never deletes a link, so each
+ * was forged or lost its link to a hand edit. A page at a time, by event id.
+ */
+export async function listOrphanEvents(db: Executor, q: { afterId?: string; limit: number }): Promise<AuditEvent[]> {
+  let query = db
+    .selectFrom('events')
+    .leftJoin('links', 'links.id', 'events.link_id')
+    .selectAll('events')
+    .where('events.link_id', 'is not', null)
+    .where('links.id', 'is', null);
+  if (q.afterId !== undefined) query = query.where('events.id', '>', q.afterId);
+  const rows = await query.orderBy('events.id').limit(q.limit).execute();
+  return rows.map(toEvent);
+}
+
+/**
  * Every event of the given links, grouped by link and in sequence order. An
  * event without a sequence number sorts first on both dialects (SQLite and
  * PostgreSQL disagree on where NULL goes), so the walk reports it at once.
