@@ -1,3 +1,4 @@
+import { verifyAudit } from '../src/app/verify-audit.js';
 import { beforeAll, expect, it } from 'vitest';
 import { buildLink, buildResource, buildWorkspace, send, type TestWorkspace } from './helpers/factories.js';
 import { parseCsv } from './helpers/csv.js';
@@ -77,8 +78,9 @@ describeEachDialect('exports', (h) => {
     const downloads = events.filter((e) => e.type === 'downloaded');
     expect(downloads).toHaveLength(2);
     expect(JSON.parse(downloads[1].metadata)).toMatchObject({ action: 'export', table: 'gaps' });
-    // An export without a grant is also a view of the link.
+    // An export without a grant is also a view of the link: both events, chained in order.
     expect(events.filter((e) => e.type === 'viewed').length).toBe(l.view_count);
+    expect((await verifyAudit(h().ctx, { linkId: link.id })).breaks).toEqual([]);
   });
 
   it('a collection export is named after its type', async () => {

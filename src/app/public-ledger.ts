@@ -2,9 +2,9 @@ import { evaluateAccess, type AccessAction, type DenyReason } from '../domain/ac
 import type { EventInput } from '../domain/event.js';
 import type { GrantClaims } from '../domain/grants.js';
 import type { Db, Tx } from '../storage/database.js';
-import { appendLinkEvent, chainedEvent, insertEvent } from '../storage/events.js';
+import { appendLinkEvent, appendToChain, chainedEvent } from '../storage/events.js';
 import { createGroupCommitter } from '../storage/group-commit.js';
-import { countView, findLinkById, setLastEventHash } from '../storage/links.js';
+import { countView, findLinkById } from '../storage/links.js';
 
 /** Who asked, as every public event records it. */
 export type EventBase = Omit<EventInput, 'type'>;
@@ -60,12 +60,12 @@ async function count(tx: Tx, job: CountJob): Promise<CountResult> {
   if (counted) {
     let prev = counted.lastEventHash;
     let seq = counted.eventSeq - types.length;
-    for (const type of types) {
+    const events = types.map((type) => {
       const event = chainedEvent(link, ++seq, prev, { ...base, type, metadata: job.metadata }, now);
-      await insertEvent(tx, event);
       prev = event.hash;
-    }
-    await setLastEventHash(tx, link.id, prev as string);
+      return event;
+    });
+    await appendToChain(tx, link.id, events);
     return { ok: true, viewCount: counted.viewCount, downloadCount: counted.downloadCount };
   }
   const fresh = await findLinkById(tx, link.workspaceId, link.id);

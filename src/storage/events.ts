@@ -3,7 +3,7 @@ import { eventHash, type AuditEvent, type EventInput, type EventType } from '../
 import { newId } from '../domain/ids.js';
 import type { Executor } from './database.js';
 import { parseJson } from './json.js';
-import { preparedQuery } from './prepared.js';
+import { preparedQuery, runsInProcess } from './prepared.js';
 import type { EventsTable } from './schema.js';
 
 export function toEvent(r: Selectable<EventsTable>): AuditEvent {
@@ -68,8 +68,8 @@ type EventRow = { [K in (typeof eventColumns)[number]]: unknown };
 
 const insertEventQuery = preparedQuery<EventRow, never>(eventColumns, (db, p) => db.insertInto('events').values(p as never));
 
-export async function insertEvent(db: Executor, e: AuditEvent): Promise<void> {
-  await insertEventQuery(db, {
+function eventRow(e: AuditEvent): EventRow {
+  return {
     id: e.id,
     workspace_id: e.workspaceId,
     link_id: e.linkId,
@@ -84,7 +84,57 @@ export async function insertEvent(db: Executor, e: AuditEvent): Promise<void> {
     created_at: e.createdAt,
     prev_hash: e.prevHash,
     hash: e.hash,
+  };
+}
+
+export async function insertEvent(db: Executor, e: AuditEvent): Promise<void> {
+  await insertEventQuery(db, eventRow(e));
+}
+
+const setChainHeadQuery = preparedQuery<{ id: string; hash: string }, never>(['id', 'hash'], (db, p) =>
+  db.updateTable('links').set({ last_event_hash: p.hash }).where('id', '=', p.id),
+);
+
+/**
+ * One statement for one or two events and the new chain head, where every
+ * statement is a round trip (PostgreSQL): the events are inserted in a CTE of
+ * the update that moves the head.
+ */
+const chainTailQueries = [1, 2].map((n) => {
+  const slot = (i: number, column: string) => `e${i}_${column}`;
+  const names = [...Array.from({ length: n }, (_, i) => eventColumns.map((c) => slot(i, c))).flat(), 'head_id', 'head_hash'];
+  return preparedQuery<Record<string, unknown>, never>(names, (db, p) =>
+    db
+      .with('appended', (w) =>
+        w
+          .insertInto('events')
+          .values(Array.from({ length: n }, (_, i) => Object.fromEntries(eventColumns.map((c) => [c, p[slot(i, c)]]))) as never)
+          .returning('id'),
+      )
+      .updateTable('links')
+      .set({ last_event_hash: p.head_hash as string })
+      .where('id', '=', p.head_id as string),
+  );
+});
+
+/**
+ * Stores a link's next events (already chained, in order) and makes the last
+ * one the link's chain head, inside the caller's transaction. SQLite runs the
+ * statements in-process and takes them one by one; PostgreSQL gets them in
+ * one round trip.
+ */
+export async function appendToChain(db: Executor, linkId: string, events: AuditEvent[]): Promise<void> {
+  const head = events[events.length - 1].hash as string;
+  if (runsInProcess(db) || events.length > chainTailQueries.length) {
+    for (const e of events) await insertEvent(db, e);
+    await setChainHeadQuery(db, { id: linkId, hash: head });
+    return;
+  }
+  const params: Record<string, unknown> = { head_id: linkId, head_hash: head };
+  events.forEach((e, i) => {
+    for (const [column, value] of Object.entries(eventRow(e))) params[`e${i}_${column}`] = value;
   });
+  await chainTailQueries[events.length - 1](db, params);
 }
 
 /**
@@ -105,8 +155,7 @@ export async function appendLinkEvent(
     .returning(['event_seq', 'last_event_hash'])
     .executeTakeFirstOrThrow();
   const event = chainedEvent(link, head.event_seq, head.last_event_hash, input, now);
-  await insertEvent(tx, event);
-  await tx.updateTable('links').set({ last_event_hash: event.hash }).where('id', '=', link.id).execute();
+  await appendToChain(tx, link.id, [event]);
   return event;
 }
 

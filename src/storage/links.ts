@@ -353,11 +353,3 @@ export async function countView(
     ? { viewCount: r.view_count, downloadCount: r.download_count, eventSeq: r.event_seq, lastEventHash: r.last_event_hash }
     : null;
 }
-
-const setLastEventHashQuery = preparedQuery<{ id: string; hash: string }, never>(['id', 'hash'], (db, p) =>
-  db.updateTable('links').set({ last_event_hash: p.hash }).where('id', '=', p.id),
-);
-
-export async function setLastEventHash(db: Executor, id: string, hash: string): Promise<void> {
-  await setLastEventHashQuery(db, { id, hash });
-}

@@ -37,3 +37,8 @@ export function preparedQuery<P extends Record<string, unknown>, R>(
     return result.rows;
   };
 }
+
+/** True where statements run in-process (SQLite): no round trip to save by merging them. */
+export function runsInProcess(db: Executor): boolean {
+  return directRunnerFor(db.getExecutor().adapter as object) !== undefined;
+}
