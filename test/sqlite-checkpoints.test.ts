@@ -24,3 +24,29 @@ it('SQLite checkpoints happen off the request thread: the database file takes in
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it('under constant writes from the writer thread, the WAL still restarts: the writer finishes checkpoints between its commits', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'porthole-ckpt-'));
+  // The server's two connections to one file, in one process: `main` runs the checkpointer, `writer` commits.
+  const main = openDatabase({ dataDir: dir, sqliteRole: 'main' });
+  const writer = openDatabase({ dataDir: dir, sqliteRole: 'writer' });
+  try {
+    await sql`create table blobs (x text)`.execute(writer.db);
+    let commits = 0;
+    const until = Date.now() + 3000;
+    while (Date.now() < until) {
+      await sql`insert into blobs values (${'x'.repeat(2000)})`.execute(writer.db);
+      commits++;
+      // Let timers and the checkpointer's messages in between commits, as a busy server does.
+      if (commits % 5 === 0) await new Promise((r) => setImmediate(r));
+    }
+    // Every commit appended at least one frame; a WAL that never restarted would hold them all.
+    const [{ log }] = (await sql<{ log: number }>`pragma wal_checkpoint(PASSIVE)`.execute(writer.db)).rows;
+    expect(commits).toBeGreaterThan(300);
+    expect(log).toBeLessThan(commits * 0.8);
+  } finally {
+    await writer.close();
+    await main.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { BroadcastChannel, Worker } from 'node:worker_threads';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CompiledQuery, SqliteAdapter, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type Expression, type RawBuilder } from 'kysely';
@@ -32,18 +32,20 @@ export function createSqliteDialect(file: string, role: SqliteRole = 'standalone
 }
 
 // Runs in a worker thread with its own connection: copies the WAL into the database file every
-// half second. PASSIVE never waits for or blocks the writer.
+// half second, and says so on the file's channel. PASSIVE never waits for or blocks the writer.
 const CHECKPOINTER = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort, workerData, BroadcastChannel } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 db.pragma('busy_timeout = 0');
+const done = new BroadcastChannel(workerData.channel);
 const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
+  try { db.pragma('wal_checkpoint(PASSIVE)'); done.postMessage('checkpointed'); } catch {}
 }, 500);
 parentPort.on('message', (m) => {
   if (m !== 'stop') return;
   clearInterval(timer);
+  done.close();
   try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
   db.close();
   parentPort.postMessage('stopped');
@@ -61,14 +63,15 @@ function startCheckpoints(database: Database.Database, file: string, role: Sqlit
   // After a restart, give back what a burst grew the WAL to, beyond 64 MB.
   database.pragma('journal_size_limit = 67108864');
   const stops: Array<() => Promise<void>> = [];
-  if (role !== 'writer') stops.push(startCheckpointer(file));
-  if (role !== 'main') stops.push(startFinisher(database));
+  const channel = `porthole-checkpoints:${file}`;
+  if (role !== 'writer') stops.push(startCheckpointer(file, channel));
+  if (role !== 'main') stops.push(startFinisher(database, channel));
   let stopped: Promise<void> | undefined;
   return () => (stopped ??= Promise.all(stops.map((stop) => stop())).then(() => undefined));
 }
 
-function startCheckpointer(file: string): () => Promise<void> {
-  const worker = new Worker(CHECKPOINTER, { eval: true, workerData: { file, driver: createRequire(import.meta.url).resolve('better-sqlite3') } });
+function startCheckpointer(file: string, channel: string): () => Promise<void> {
+  const worker = new Worker(CHECKPOINTER, { eval: true, workerData: { file, channel, driver: createRequire(import.meta.url).resolve('better-sqlite3') } });
   worker.unref();
   return () =>
     new Promise<void>((resolve) => {
@@ -83,19 +86,37 @@ function startCheckpointer(file: string): () => Promise<void> {
 /**
  * Under constant writes the checkpointer never catches up with the last
  * frame, and the WAL restarts only after a checkpoint that does. So every two
- * seconds the connection that writes, between its own transactions (timers
- * never fire inside one), finishes the job: a few frames and one sync.
+ * seconds the connection that writes, between its own transactions (messages
+ * and timers never arrive inside one), finishes the job. It does so just after
+ * the checkpointer has copied the WAL, when what is left is a few frames and
+ * a sync of a few pages: its writes wait milliseconds, not the tens of
+ * milliseconds a sync of two seconds' pages takes here.
  */
-function startFinisher(database: Database.Database): () => Promise<void> {
-  const finisher = setInterval(() => {
+function startFinisher(database: Database.Database, channel: string): () => Promise<void> {
+  const EVERY_MS = 2000;
+  let last = Date.now();
+  const finish = () => {
+    last = Date.now();
     try {
       database.pragma('wal_checkpoint(PASSIVE)');
     } catch {
       // Busy or closed: the next round will do.
     }
-  }, 2000);
-  finisher.unref();
-  return async () => clearInterval(finisher);
+  };
+  const checkpointed = new BroadcastChannel(channel);
+  checkpointed.onmessage = () => {
+    if (Date.now() - last >= EVERY_MS) finish();
+  };
+  checkpointed.unref();
+  // Without a checkpointer in this process (it stopped, or never started), finish alone.
+  const fallback = setInterval(() => {
+    if (Date.now() - last >= 3 * EVERY_MS) finish();
+  }, EVERY_MS);
+  fallback.unref();
+  return async () => {
+    clearInterval(fallback);
+    checkpointed.close();
+  };
 }
 
 /**
