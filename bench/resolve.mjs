@@ -145,11 +145,24 @@ async function exportRun(rows) {
   }
 }
 
-const bare = await startServer('bare', {});
-const baseline = await measure('bare node:http (baseline)', bare, () => '/');
-await stopServer(bare);
+async function bareRun(label) {
+  const bare = await startServer('bare', {});
+  try {
+    return await measure(label, bare, () => '/');
+  } finally {
+    await stopServer(bare);
+  }
+}
 
+// This machine's speed drifts from minute to minute: the baseline is measured on both sides
+// of the 10k resolve run, and the ratio uses their mean.
+const bareBefore = await bareRun('bare node:http (baseline, before)');
 const small = await resolveRun('SQLite, 10,000 links', 10_000);
+const bareAfter = await bareRun('bare node:http (baseline, after)');
+const baseline = {
+  rps: Math.round((bareBefore.rps + bareAfter.rps) / 2),
+  cpuPerRequest: Math.round((bareBefore.cpuPerRequest + bareAfter.cpuPerRequest) / 2),
+};
 const big = await resolveRun(`SQLite, ${BIG.toLocaleString('en')} links`, BIG);
 const pg = process.env.DATABASE_URL ? await resolveRun('PostgreSQL, 10,000 links', 10_000, process.env.DATABASE_URL) : null;
 
@@ -158,6 +171,7 @@ const exportBig = await exportRun(100_000);
 
 const ratio = (a, b) => (a / b).toFixed(2);
 console.log('\nsummary');
+console.log(`  bare baseline (mean of before/after): ${baseline.rps} req/s`);
 console.log(`  resolve / bare (SQLite, 10k):      ${ratio(small.rps, baseline.rps)}   target ≥ 0.40`);
 console.log(`  p99 resolve (SQLite, 10k):         ${small.p99} ms   target < 20 ms`);
 console.log(`  ${BIG.toLocaleString('en')} links vs 10k:           ${ratio(big.rps, small.rps)}   target ≥ 0.80`);
