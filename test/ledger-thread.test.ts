@@ -43,6 +43,8 @@ it('the writer thread commits each job before it settles, batches what arrives t
     const last = ledger.count(job(link.id));
     await ledger.close();
     await expect(last).resolves.toMatchObject({ ok: true, viewCount: 32 });
+    // A closed ledger starts no thread again: what comes late is refused.
+    await expect(ledger.count(job(link.id))).rejects.toThrow('the ledger is closed');
   } finally {
     await ledger.close();
     await h.close();

@@ -25,6 +25,7 @@ export function threadedLedger(file: string, opts: { onBatch?: (size: number) =>
   let outbox: LedgerRequest['jobs'] = [];
   const pending = new Map<number, { resolve: (v: CountResult | null) => void; reject: (e: unknown) => void }>();
   let idle: Array<() => void> = [];
+  let closed = false;
 
   const settled = () => {
     if (pending.size > 0) return;
@@ -68,6 +69,7 @@ export function threadedLedger(file: string, opts: { onBatch?: (size: number) =>
 
   const run = (job: LedgerJob) =>
     new Promise<CountResult | null>((resolve, reject) => {
+      if (closed) return reject(new Error('the ledger is closed'));
       const id = nextId++;
       pending.set(id, { resolve, reject });
       outbox.push({ id, job });
@@ -82,6 +84,7 @@ export function threadedLedger(file: string, opts: { onBatch?: (size: number) =>
       await run(job);
     },
     async close() {
+      closed = true;
       flush();
       if (pending.size > 0) await new Promise<void>((resolve) => idle.push(resolve));
       const w = worker;
