@@ -39,10 +39,14 @@ it('the writer thread commits each job before it settles, batches what arrives t
     expect(good).toMatchObject({ status: 'fulfilled', value: { ok: true, viewCount: 31 } });
     expect(bad.status).toBe('rejected');
 
+    // A job that cannot cross to the thread is refused; the ledger goes on.
+    await expect(ledger.count({ ...job(link.id), metadata: { action: 'view', oops: () => 1 } })).rejects.toThrow();
+    await expect(ledger.count(job(link.id))).resolves.toMatchObject({ ok: true, viewCount: 32 });
+
     // close() waits for what is under way.
     const last = ledger.count(job(link.id));
     await ledger.close();
-    await expect(last).resolves.toMatchObject({ ok: true, viewCount: 32 });
+    await expect(last).resolves.toMatchObject({ ok: true, viewCount: 33 });
     // A closed ledger starts no thread again: what comes late is refused.
     await expect(ledger.count(job(link.id))).rejects.toThrow('the ledger is closed');
   } finally {

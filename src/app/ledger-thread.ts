@@ -64,7 +64,17 @@ export function threadedLedger(file: string, opts: { onBatch?: (size: number) =>
   const flush = () => {
     const jobs = outbox;
     outbox = [];
-    if (jobs.length > 0) (worker ??= start()).postMessage({ jobs } satisfies LedgerRequest);
+    if (jobs.length === 0) return;
+    try {
+      (worker ??= start()).postMessage({ jobs } satisfies LedgerRequest);
+    } catch (e) {
+      // A job that cannot be copied to the thread fails alone, with its batch, not the process.
+      for (const { id } of jobs) {
+        pending.get(id)?.reject(e);
+        pending.delete(id);
+      }
+      settled();
+    }
   };
 
   const run = (job: LedgerJob) =>
