@@ -1,5 +1,6 @@
+import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
-import { buildWorkspace, send } from './helpers/factories.js';
+import { buildLink, buildWorkspace, send } from './helpers/factories.js';
 import { startHarness } from './helpers/harness.js';
 
 it('an unknown error is a logged 500 with a request id and no internals; /readyz says the database is gone', async () => {
@@ -25,3 +26,29 @@ it('an unknown error is a logged 500 with a request id and no internals; /readyz
     await h.close().catch(() => {});
   }
 });
+
+it('a write that waits past the busy timeout (another SQLite writer holds the lock) is a 503 not_ready with Retry-After, then works again', async () => {
+  const h = await startHarness('sqlite');
+  const other = new Database(h.ctx.database.file as string);
+  try {
+    const ws = await buildWorkspace(h);
+    const link = await buildLink(ws);
+    // Say, a long transaction in the CLI beside the server.
+    other.exec('begin immediate');
+    const [edit, view] = await Promise.all([
+      send(h.app, 'PATCH', `/v1/links/${link.id}`, { label: 'x' }, { authorization: `Bearer ${ws.apiKey}` }),
+      send(h.app, 'GET', `/v1/shared/${link.token}`),
+    ]);
+    for (const res of [edit, view]) {
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ error: 'The database is busy; try again in a moment', reason: 'not_ready' });
+      expect(res.headers['retry-after']).toBe('1');
+    }
+    other.exec('rollback');
+    expect((await send(h.app, 'GET', `/v1/shared/${link.token}`)).status).toBe(200);
+    expect((await send(h.app, 'PATCH', `/v1/links/${link.id}`, { label: 'x' }, { authorization: `Bearer ${ws.apiKey}` })).status).toBe(200);
+  } finally {
+    other.close();
+    await h.close();
+  }
+}, 30_000);

@@ -79,7 +79,7 @@ export function threadedLedger(file: string, opts: { onBatch?: (size: number) =>
 
   const run = (job: LedgerJob) =>
     new Promise<CountResult | null>((resolve, reject) => {
-      if (closed) return reject(new Error('the ledger is closed'));
+      if (closed) return reject(Object.assign(new Error('the ledger is closed'), { code: 'PORTHOLE_LEDGER_CLOSED' }));
       const id = nextId++;
       pending.set(id, { resolve, reject });
       outbox.push({ id, job });

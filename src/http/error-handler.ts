@@ -34,6 +34,12 @@ export const statusFor: Record<ErrorReason, number> = {
 
 export type ErrorBody = { error: string; reason: ErrorReason; field?: string; rule?: string; request_id?: string };
 
+/**
+ * The database stayed locked past the busy timeout (another writer: the CLI, a long
+ * transaction), or the instance is closing: a moment's unavailability, not a failure.
+ */
+const BUSY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_TIMEOUT', 'PORTHOLE_LEDGER_CLOSED']);
+
 /** Converts whatever was thrown into an AppError (unknown errors become `internal_error`). */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
@@ -62,6 +68,9 @@ export function toAppError(err: unknown): AppError {
     case 'FST_ERR_BAD_URL':
       return new AppError('invalid_request', 'The URL is malformed');
   }
+  if (BUSY_CODES.has(String(e?.code))) {
+    return new AppError('not_ready', 'The database is busy; try again in a moment', { retryAfter: 1 });
+  }
   if (e?.name === 'SyntaxError' && e.statusCode === 400) return new AppError('invalid_json', 'The request body is not valid JSON');
   if (e?.statusCode === 429) return new AppError('rate_limited', 'Too many requests; slow down');
   if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new AppError('invalid_request', e.message);
@@ -86,8 +95,9 @@ export function installErrorHandler(app: FastifyInstance, renderers: ErrorRender
       const cause = isResponseSerializationError(err) ? { issues: err.cause.issues } : {};
       request.log.error({ err, ...cause, requestId: request.id }, 'unhandled error');
     }
+    if (appErr.reason === 'not_ready') request.log.warn({ err, requestId: request.id }, 'database busy');
     reply.code(statusFor[appErr.reason]);
-    if (appErr.reason === 'rate_limited' && typeof appErr.details?.retryAfter === 'number') {
+    if ((appErr.reason === 'rate_limited' || appErr.reason === 'not_ready') && typeof appErr.details?.retryAfter === 'number') {
       reply.header('Retry-After', String(appErr.details.retryAfter));
     }
     for (const render of renderers) if (render(appErr, request, reply)) return reply;
