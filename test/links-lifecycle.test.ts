@@ -292,6 +292,30 @@ describeEachDialect('links lifecycle', (h) => {
     expect(await linkEvents(ws, link.id)).toHaveLength(3);
   });
 
+  it('a PATCH names only the fields whose value changed: resending current values writes no event and keeps grants', async () => {
+    const ws = await buildWorkspace(h());
+    const link = await buildLink(ws, { label: 'Q3', max_views: 5, allowed_emails: ['ana@example.test'] });
+    const view = await send(h().app, 'GET', `/v1/shared/${link.token}`);
+    expect(view.status).toBe(200);
+    const same = await ws.api('PATCH', `/v1/links/${link.id}`, {
+      label: 'Q3',
+      max_views: 5,
+      access_role: 'viewer',
+      allowed_emails: ['ANA@example.test'],
+      settings: { allow_export: true },
+      password: null,
+    });
+    expect(same.status).toBe(200);
+    expect((await linkEvents(ws, link.id)).filter((e) => e.type === 'updated')).toEqual([]);
+    // Nothing changed, so the grant from the view still opens the export.
+    const exported = await send(h().app, 'GET', `/v1/shared/${link.token}/export.json`, undefined, { 'x-porthole-grant': view.body.grant });
+    expect(exported.status).toBe(200);
+    expect((await ws.api('GET', `/v1/links/${link.id}`)).body.view_count).toBe(1);
+
+    expect((await ws.api('PATCH', `/v1/links/${link.id}`, { label: 'Q3', max_views: 6 })).status).toBe(200);
+    expect((await linkEvents(ws, link.id)).filter((e) => e.type === 'updated').map((e) => e.metadata)).toEqual([{ fields: ['max_views'] }]);
+  });
+
   it('revoke (POST /revoke or DELETE) is final: PATCH and rotate answer 409 and write nothing; revoking twice is harmless', async () => {
     const ws = await buildWorkspace(h());
     for (const how of ['POST', 'DELETE'] as const) {

@@ -2,6 +2,7 @@ import { actorRef, type Actor } from '../domain/actor.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { EventType } from '../domain/event.js';
 import type { Link } from '../domain/link.js';
+import { canonicalJson, own } from '../domain/resource.js';
 import { hashPassword } from '../domain/passwords.js';
 import { authorize, canUpdateLink } from '../domain/policies.js';
 import { resolveExpiry } from '../domain/workspace-policy.js';
@@ -14,10 +15,27 @@ import { loadLink } from './get-link.js';
 import type { UpdateLinkBody } from './link-inputs.js';
 import { expiryRequest, mergeSettings } from './link-rules.js';
 
+/** The link field each PATCH key writes (`enabled` and `password` are handled apart). */
+const linkFieldOf: Record<string, keyof Link> = {
+  settings: 'settings',
+  expires_in_days: 'expiresAt',
+  expires_at: 'expiresAt',
+  max_views: 'maxViews',
+  access_role: 'accessRole',
+  requires_auth: 'requiresAuth',
+  recipient_email: 'recipientEmail',
+  recipient_contact_id: 'recipientContactId',
+  allowed_emails: 'allowedEmails',
+  allowed_domains: 'allowedDomains',
+  label: 'label',
+  metadata: 'metadata',
+};
+
 /**
  * Changes a link's settings, expiry, limit, role, recipient, password or
  * enabled flag. Writes `enabled`/`disabled` for the switch and `updated` for
- * the rest, with the changed field names; disabling or a password change voids every grant.
+ * the rest, naming the fields whose value changed; disabling, a new password,
+ * a new role or a new auth requirement voids every grant.
  */
 export async function updateLink(ctx: AppContext, actor: Actor, id: string, body: UpdateLinkBody): Promise<Link> {
   const { db } = ctx.database;
@@ -46,11 +64,16 @@ export async function updateLink(ctx: AppContext, actor: Actor, id: string, body
   if (body.metadata !== undefined) patch.metadata = body.metadata;
   if (body.password !== undefined) patch.passwordHash = body.password === null ? null : await hashPassword(body.password);
 
-  const changed = Object.keys(body).filter((k) => k !== 'enabled' && k !== 'password');
-  if (body.password !== undefined) changed.push('password');
+  // The event names what actually changed: a field sent again with its current value is no change.
+  const changed = Object.keys(body).filter((key) => {
+    const field = own(linkFieldOf, key);
+    return field !== undefined && canonicalJson(patch[field]) !== canonicalJson(link[field]);
+  });
+  const passwordChanged = body.password !== undefined && !(body.password === null && link.passwordHash === null);
+  if (passwordChanged) changed.push('password');
   const switched = body.enabled !== undefined && body.enabled !== link.enabled;
   if (switched) patch.enabled = body.enabled;
-  const voidsGrants = body.password !== undefined || (switched && body.enabled === false) || body.access_role !== undefined || body.requires_auth !== undefined;
+  const voidsGrants = passwordChanged || (switched && body.enabled === false) || changed.includes('access_role') || changed.includes('requires_auth');
 
   const actorName = actorRef(actor);
   await db.transaction().execute(async (tx) => {
