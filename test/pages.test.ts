@@ -209,6 +209,11 @@ describeEachDialect('share pages', (h) => {
     expect(h1(record.text)).toBe('Model 5');
     expect(record.text).toContain('<dt>Stage</dt>');
     expect(hrefs(record.text)).toContain(`/shared/${open.token}`);
+    // Its export buttons download the whole list the link shares, and say so.
+    expect(hrefs(record.text)).toContain(`/shared/${open.token}/export.csv`);
+    expect(record.text).toContain('Export list CSV');
+    expect(record.text).not.toContain('>Export CSV<');
+    expect(q.text).toContain('>Export CSV<');
     expect((await linkRow(ws, open.id)).view_count).toBe(1);
   });
 

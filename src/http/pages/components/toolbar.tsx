@@ -21,8 +21,10 @@ function Expiry({ expiresAt, now, locale }: { expiresAt: number | null; now: num
 /**
  * The head of every content page: what this is, and, when the link shows its
  * toolbar, its label, expiry, views and the download buttons it allows.
+ * `exportsList` says the buttons download the link's whole list, not the
+ * record on screen (a record opened from a collection).
  */
-export function PageHead({ chrome, eyebrow, title, exportTable }: { chrome: Chrome; eyebrow: string; title: string; exportTable?: string }) {
+export function PageHead({ chrome, eyebrow, title, exportTable, exportsList = false }: { chrome: Chrome; eyebrow: string; title: string; exportTable?: string; exportsList?: boolean }) {
   const { link, base } = chrome;
   const heading = (
     <div className="head-text">
@@ -49,11 +51,11 @@ export function PageHead({ chrome, eyebrow, title, exportTable }: { chrome: Chro
         </ul>
         {link.permissions.export ? (
           <div className="actions">
-            <a className="button" href={`${base}/export.csv${query}`} download="">
-              Export CSV
+            <a className="button" href={`${base}/export.csv${query}`} download="" title={exportsList ? 'Every row this link shares' : undefined}>
+              {exportsList ? 'Export list CSV' : 'Export CSV'}
             </a>
-            <a className="button secondary" href={`${base}/export.json${query}`} download="">
-              Export JSON
+            <a className="button secondary" href={`${base}/export.json${query}`} download="" title={exportsList ? 'Every row this link shares' : undefined}>
+              {exportsList ? 'Export list JSON' : 'Export JSON'}
             </a>
           </div>
         ) : null}

@@ -76,7 +76,7 @@ export function RecordView({ chrome, record, back, tablesPath, ownDownloads = fa
   return (
     <Document title={record.title}>
       {back ? <BackLink {...back} /> : null}
-      <PageHead chrome={chrome} eyebrow={record.typeLabel} title={record.title} />
+      <PageHead chrome={chrome} eyebrow={record.typeLabel} title={record.title} exportsList={back !== undefined} />
       <section className="card" aria-label="Details">
         <Fields record={record} locale={chrome.locale} />
         <VersionNote record={record} locale={chrome.locale} />
