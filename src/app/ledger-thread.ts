@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { CountJob, CountResult, DenyJob, LedgerJob, PublicLedger } from './public-ledger.js';
+import { LEDGER_CLOSED, ledgerOver, type CountResult, type LedgerJob, type PublicLedger } from './public-ledger.js';
 
 /** Main thread → writer: jobs to run. Writer → main: their outcomes, and the sizes of the commits it made. */
 export type LedgerRequest = { jobs: Array<{ id: number; job: LedgerJob }> };
@@ -79,7 +79,7 @@ export function threadedLedger(file: string, opts: { onBatch?: (size: number) =>
 
   const run = (job: LedgerJob) =>
     new Promise<CountResult | null>((resolve, reject) => {
-      if (closed) return reject(Object.assign(new Error('the ledger is closed'), { code: 'PORTHOLE_LEDGER_CLOSED' }));
+      if (closed) return reject(Object.assign(new Error('the ledger is closed'), { code: LEDGER_CLOSED }));
       const id = nextId++;
       pending.set(id, { resolve, reject });
       outbox.push({ id, job });
@@ -88,22 +88,16 @@ export function threadedLedger(file: string, opts: { onBatch?: (size: number) =>
 
   worker = start();
 
-  return {
-    count: (job: CountJob) => run(job) as Promise<CountResult>,
-    deny: async (job: DenyJob) => {
-      await run(job);
-    },
-    async close() {
-      closed = true;
-      flush();
-      if (pending.size > 0) await new Promise<void>((resolve) => idle.push(resolve));
-      const w = worker;
-      worker = null;
-      if (!w) return;
-      await new Promise<void>((resolve) => {
-        w.once('exit', () => resolve());
-        w.postMessage('close');
-      });
-    },
-  };
+  return ledgerOver(run, async () => {
+    closed = true;
+    flush();
+    if (pending.size > 0) await new Promise<void>((resolve) => idle.push(resolve));
+    const w = worker;
+    worker = null;
+    if (!w) return;
+    await new Promise<void>((resolve) => {
+      w.once('exit', () => resolve());
+      w.postMessage('close');
+    });
+  });
 }

@@ -89,16 +89,23 @@ export type LedgerOptions = {
   onBatch?: (size: number) => void;
 };
 
-/** The ledger on this thread's own connection, through a group committer. */
-export function inProcessLedger(db: Db, opts: LedgerOptions): PublicLedger & { run(job: LedgerJob): Promise<CountResult | null> } {
-  const committer = createGroupCommitter(db, { maxInFlight: opts.maxInFlight, maxBatch: 256, onBatch: opts.onBatch });
-  const run = (job: LedgerJob) => committer.run(job.link.id, (tx) => recordJob(tx, job));
+/** A ledger from the one function that runs a job: both kinds of job go through it. */
+export function ledgerOver(run: (job: LedgerJob) => Promise<CountResult | null>, close: () => Promise<void>): PublicLedger {
   return {
-    run,
     count: (job) => run(job) as Promise<CountResult>,
     deny: async (job) => {
       await run(job);
     },
-    close: () => committer.drain(),
+    close,
   };
+}
+
+/** Error code of a job sent to a ledger that has closed (the instance is shutting down). */
+export const LEDGER_CLOSED = 'PORTHOLE_LEDGER_CLOSED';
+
+/** The ledger on this thread's own connection, through a group committer. */
+export function inProcessLedger(db: Db, opts: LedgerOptions): PublicLedger & { run(job: LedgerJob): Promise<CountResult | null> } {
+  const committer = createGroupCommitter(db, { maxInFlight: opts.maxInFlight, maxBatch: 256, onBatch: opts.onBatch });
+  const run = (job: LedgerJob) => committer.run(job.link.id, (tx) => recordJob(tx, job));
+  return { run, ...ledgerOver(run, () => committer.drain()) };
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { LEDGER_CLOSED } from '../app/public-ledger.js';
 import { AppError, type ErrorReason } from '../domain/errors.js';
 
 /** The only reason → HTTP status table. */
@@ -38,7 +39,7 @@ export type ErrorBody = { error: string; reason: ErrorReason; field?: string; ru
  * The database stayed locked past the busy timeout (another writer: the CLI, a long
  * transaction), or the instance is closing: a moment's unavailability, not a failure.
  */
-const BUSY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_TIMEOUT', 'PORTHOLE_LEDGER_CLOSED']);
+const BUSY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_TIMEOUT', LEDGER_CLOSED]);
 
 /** Converts whatever was thrown into an AppError (unknown errors become `internal_error`). */
 export function toAppError(err: unknown): AppError {
