@@ -20,17 +20,25 @@ if (mode === 'bare') {
   await app.listen({ port: 0, host: '127.0.0.1' });
   process.send({ port: app.server.address().port });
 }
-// Peak resident memory, sampled often enough to catch a buffered export.
+// Peak resident memory while an export is measured ('reset-peak' to 'peak'), sampled often
+// enough to catch a buffered export; off otherwise, so the resolve runs do not pay for it.
 let peak = 0;
-setInterval(() => {
+let sampler = null;
+const sample = () => {
   peak = Math.max(peak, process.memoryUsage().rss);
-}, 10).unref();
+};
 process.on('message', (m) => {
   if (m === 'reset-peak') {
     peak = process.memoryUsage().rss;
+    sampler ??= setInterval(sample, 10);
     process.send({ peak });
   }
-  if (m === 'peak') process.send({ peak: Math.max(peak, process.memoryUsage().rss) });
+  if (m === 'peak') {
+    clearInterval(sampler);
+    sampler = null;
+    sample();
+    process.send({ peak });
+  }
   if (m === 'rss') process.send({ rss: process.memoryUsage().rss });
   if (m === 'exit') process.exit(0);
   if (m === 'cpu') process.send({ cpu: process.cpuUsage() });

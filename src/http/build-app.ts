@@ -3,12 +3,14 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { createServer } from 'node:http';
 import { sql } from 'kysely';
 import type { AppContext } from '../app/context.js';
 import { requireActor } from './auth.js';
 import { errorBody, installErrorHandler, statusFor, toAppError, type ErrorRenderer } from './error-handler.js';
 import { maskHeaders, maskUrl } from './log-redaction.js';
 import { addMetricsRoute, prometheusMetrics } from './metrics.js';
+import { clientIpOf, fastViewHandler, type FastView, type FastViewOptions } from './public/fast-view.js';
 import { sharedApiRoutes } from './public/shared-api.js';
 import { addPublicSecurityHeaders, isPublicPath, publicSecurityHeaders } from './public/security-headers.js';
 import { linkRoutes } from './api/links.js';
@@ -30,9 +32,23 @@ export type AppDeps = {
 /** Every management route group, each registered behind `requireActor`. */
 const managementGroups = [linkRoutes, resourceRoutes, eventRoutes, sessionRoutes, memberRoutes, apiKeyRoutes, workspaceRoutes, qrRoutes];
 
+const newRequestId = () => `req_${Math.random().toString(36).slice(2, 12)}`;
+
 /** Builds the HTTP application; never listens (only main.ts does). */
 export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<FastifyInstance> {
+  // Links are opened on the server's fast path when they can be (public/fast-view.ts), by Fastify otherwise.
+  let fastView: FastView | null = null;
+  let closing = false;
   const app = Fastify({
+    serverFactory: (handler, opts) => {
+      const options = opts as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number };
+      const server = createServer((req, res) => (fastView ? fastView(req, res, () => handler(req, res)) : handler(req, res)));
+      // What Fastify sets on the servers it makes itself.
+      server.keepAliveTimeout = options.keepAliveTimeout ?? 72_000;
+      server.requestTimeout = options.requestTimeout ?? 0;
+      server.setTimeout(options.connectionTimeout ?? 0);
+      return server;
+    },
     logger: {
       level: ctx.config.logLevel,
       ...(deps.logStream ? { stream: deps.logStream } : {}),
@@ -55,7 +71,7 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
       if (/^\/(?:shared|s)\//.test(url)) return sendRefusalPage(reply, request, appErr);
       return reply.send(errorBody(appErr, request.id));
     },
-    genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
+    genReqId: newRequestId,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -109,5 +125,10 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
     for (const group of managementGroups) await api.register(group(ctx));
   });
 
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastView = fastViewHandler(ctx, { log: app.log as FastViewOptions['log'], clientIp: clientIpOf(ctx.config.trustProxy), newRequestId, closing: () => closing });
   return app;
 }

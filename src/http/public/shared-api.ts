@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -8,11 +9,12 @@ import { keyName, resourceIdParam } from '../../app/link-inputs.js';
 import { listSharedTable } from '../../app/list-shared-table.js';
 import { listSharedRecordTable, openSharedRecord } from '../../app/open-shared-record.js';
 import { sharedLinkMeta } from '../../app/shared-link-meta.js';
-import { viewSharedLink } from '../../app/view-shared-link.js';
+import { viewSharedLink, type SharedView } from '../../app/view-shared-link.js';
 import { isPreviewRobot } from '../../domain/robots.js';
 import { errorResponses, iso } from '../presenters/common.js';
 import { collectionSchema, presentCollection, presentPublicLink, presentRecord, presentTablePage, publicLinkSchema, recordSchema, tablePageSchema } from '../presenters/shared.js';
 import { sendExport } from './export-stream.js';
+import { fastViewOutcome } from './fast-view.js';
 
 const idParams = z.object({ id: z.string().max(300) });
 /** The JSON API takes no query parameters where none mean anything: a typo is an error, not ignored. */
@@ -20,15 +22,19 @@ const noQuery = z.object({}).strict();
 const GRANT_HEADER = 'x-porthole-grant';
 
 /** Builds the evaluator's view of who is asking, from headers only (secrets never logged). */
-export function publicRequest(request: FastifyRequest, identifier: string, extra: { password?: string; grant?: string } = {}): PublicRequest {
-  const header = request.headers[GRANT_HEADER];
+export function publicRequestFrom(headers: IncomingHttpHeaders, ip: string | undefined, identifier: string, extra: { password?: string; grant?: string } = {}): PublicRequest {
+  const header = headers[GRANT_HEADER];
   return {
     identifier,
     grant: extra.grant ?? (Array.isArray(header) ? header[0] : header),
     password: extra.password,
-    ip: request.ip,
-    userAgent: request.headers['user-agent'],
+    ip,
+    userAgent: headers['user-agent'],
   };
+}
+
+export function publicRequest(request: FastifyRequest, identifier: string, extra: { password?: string; grant?: string } = {}): PublicRequest {
+  return publicRequestFrom(request.headers, request.ip, identifier, extra);
 }
 
 /** HEAD requests and link-preview robots: a neutral answer, no data, no view. */
@@ -53,6 +59,15 @@ const previewSchema = z.object({ preview: z.literal(true), title: z.string() });
  */
 const trustedJson = () => (data: unknown) => JSON.stringify(data);
 
+/** The body of an opened link. */
+export const viewBody = (v: SharedView) => ({
+  link: presentPublicLink(v.link),
+  kind: v.content.kind,
+  ...(v.content.kind === 'record' ? { resource: presentRecord(v.content) } : { collection: presentCollection(v.content) }),
+  grant: v.grant,
+  grant_expires_at: iso(v.grantExpiresAt),
+});
+
 function withGrant(reply: FastifyReply, grant: string | null): void {
   if (grant) reply.header('X-Porthole-Grant', grant);
 }
@@ -65,17 +80,14 @@ export const sharedApiRoutes =
     const security: never[] = [];
 
     const view = async (request: FastifyRequest, reply: FastifyReply, password?: string) => {
+      // The server's fast path already opened this link and was refused: answer its error, do not open it twice.
+      const refused = fastViewOutcome(request.raw);
+      if (refused !== undefined) throw refused;
       const { id } = request.params as { id: string };
       if (isPreviewRequest(request)) return reply.send({ preview: true as const, title: 'Shared with Porthole' });
       const v = await viewSharedLink(ctx, publicRequest(request, id, { password }));
       withGrant(reply, v.grant);
-      return reply.send({
-        link: presentPublicLink(v.link),
-        kind: v.content.kind,
-        ...(v.content.kind === 'record' ? { resource: presentRecord(v.content) } : { collection: presentCollection(v.content) }),
-        grant: v.grant,
-        grant_expires_at: iso(v.grantExpiresAt),
-      });
+      return reply.send(viewBody(v));
     };
 
     app.get(
