@@ -1,6 +1,6 @@
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLink, buildWorkspace, send } from './helpers/factories.js';
-import { describeEachDialect } from './helpers/harness.js';
+import { describeEachDialect, startHarness, type Harness } from './helpers/harness.js';
 
 /** The value of one sample line of the Prometheus text, or 0 when absent. */
 function sample(text: string, line: string): number {
@@ -28,5 +28,27 @@ describeEachDialect('metrics', (h) => {
     expect(diff('porthole_views_total')).toBe(1);
     expect(diff('porthole_commit_batch_size_count')).toBeGreaterThanOrEqual(2);
     expect(res.text).not.toContain(link.token);
+  });
+});
+
+describe('metrics behind a token', () => {
+  const token = 'scrape-me-0123456789abcdef';
+  let harness: Harness & { close(): Promise<void> };
+  beforeAll(async () => {
+    harness = await startHarness('sqlite', { METRICS_TOKEN: token });
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it('answers only the configured bearer token, with a JSON 401 otherwise', async () => {
+    for (const headers of [{}, { authorization: `Bearer ${token}x` }, { authorization: `Basic ${token}` }, { authorization: 'Bearer ' }, { authorization: token }]) {
+      const res = await send(harness.app, 'GET', '/metrics', undefined, headers);
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ error: 'Send the metrics token as a bearer token', reason: 'unauthenticated' });
+    }
+    const ok = await send(harness.app, 'GET', '/metrics', undefined, { authorization: `Bearer ${token}` });
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('porthole_views_total');
   });
 });

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       mailFrom: 'Porthole <porthole@localhost>',
       logLevel: 'info',
       trustProxy: false,
+      metricsToken: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -46,6 +47,7 @@ describe('loadConfig', () => {
       MAIL_FROM: 'Shares <shares@example.com>',
       LOG_LEVEL: 'warn',
       TRUST_PROXY: 'true',
+      METRICS_TOKEN: 'prometheus-scrape-token',
     });
     expect(config).toEqual({
       port: 3000,
@@ -59,6 +61,7 @@ describe('loadConfig', () => {
       mailFrom: 'Shares <shares@example.com>',
       logLevel: 'warn',
       trustProxy: true,
+      metricsToken: 'prometheus-scrape-token',
     });
   });
 
@@ -88,6 +91,8 @@ describe('loadConfig', () => {
     ['PORT', '70000'],
     ['PORT', '80.5'],
     ['DATABASE_URL', 'mysql://x'],
+    ['METRICS_TOKEN', 'too-short'],
+    ['METRICS_TOKEN', 'has a space in it, sadly'],
     ['PORTHOLE_SECRET', 'short'],
     ['PORTHOLE_SECRET', 'z'.repeat(64)],
     ['LOG_LEVEL', 'loud'],

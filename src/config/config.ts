@@ -26,6 +26,7 @@ const envSchema = z.object({
     .string()
     .regex(/^(true|false|\d+|[0-9a-fA-F.:/,\s]+)$/, 'must be true, false, a hop count or a list of addresses')
     .default('false'),
+  METRICS_TOKEN: z.string().regex(/^\S{16,200}$/, 'must be 16 to 200 characters without spaces').optional(),
 });
 
 export type Config = Readonly<{
@@ -40,6 +41,8 @@ export type Config = Readonly<{
   mailFrom: string;
   logLevel: z.infer<typeof logLevel>;
   trustProxy: boolean | number | string;
+  /** When set, `/metrics` answers only `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
 }>;
 
 /** Raised when the environment holds a value Porthole cannot start with. */
@@ -72,5 +75,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: e.MAIL_FROM,
     logLevel: e.LOG_LEVEL,
     trustProxy: trust === 'true' ? true : trust === 'false' ? false : /^\d+$/.test(trust) ? Number(trust) : trust,
+    metricsToken: e.METRICS_TOKEN,
   });
 }

@@ -94,7 +94,7 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   const { metrics, registry } = prometheusMetrics();
   ctx.metrics = metrics;
-  addMetricsRoute(app, registry);
+  addMetricsRoute(app, registry, ctx.config.metricsToken);
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     try {

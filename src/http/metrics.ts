@@ -1,4 +1,6 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { AppError } from '../domain/errors.js';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Metrics } from '../app/metrics.js';
 
@@ -33,9 +35,20 @@ export function prometheusMetrics(): { metrics: Metrics; registry: Registry } {
   };
 }
 
-/** `GET /metrics` in the Prometheus text format. It carries counts only, never a secret. */
-export function addMetricsRoute(app: FastifyInstance, registry: Registry): void {
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+/**
+ * `GET /metrics` in the Prometheus text format. It carries counts only, never
+ * a secret; with a token configured it answers only that bearer token.
+ */
+export function addMetricsRoute(app: FastifyInstance, registry: Registry, token: string | undefined): void {
+  const expected = token === undefined ? null : createHash('sha256').update(token).digest();
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (expected) {
+      const given = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      // Compared as digests: equal lengths, constant time.
+      if (!given || !timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
+        throw new AppError('unauthenticated', 'Send the metrics token as a bearer token');
+      }
+    }
     reply.type(registry.contentType);
     return registry.metrics();
   });
