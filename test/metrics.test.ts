@@ -42,7 +42,7 @@ describe('metrics behind a token', () => {
   });
 
   it('answers only the configured bearer token, with a JSON 401 otherwise', async () => {
-    for (const headers of [{}, { authorization: `Bearer ${token}x` }, { authorization: `Basic ${token}` }, { authorization: 'Bearer ' }, { authorization: token }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: `Bearer ${token}x` }, { authorization: `Basic ${token}` }, { authorization: 'Bearer ' }, { authorization: token }]) {
       const res = await send(harness.app, 'GET', '/metrics', undefined, headers);
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ error: 'Send the metrics token as a bearer token', reason: 'unauthenticated' });

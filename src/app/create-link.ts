@@ -6,7 +6,7 @@ import { hashPassword } from '../domain/passwords.js';
 import { authorize, canCreateLink } from '../domain/policies.js';
 import { canonicalJson } from '../domain/resource.js';
 import { newLinkToken, newShortCode, sha256 } from '../domain/tokens.js';
-import { resolveExpiry } from '../domain/workspace-policy.js';
+import { resolveExpiry, type ExpiryRequest } from '../domain/workspace-policy.js';
 import { appendLinkEvent } from '../storage/events.js';
 import { findReusableLink, insertLink, toLink } from '../storage/links.js';
 import { findResource, isKnownType, resourceTypeOrDefault } from '../storage/resources.js';
@@ -16,6 +16,19 @@ import type { CreateLinkBody } from './link-inputs.js';
 import { expiryRequest, mergeSettings } from './link-rules.js';
 
 export type CreatedLink = { link: Link; reused: boolean };
+
+/**
+ * Whether an active link's end meets a request's, for `reuse_active`. An
+ * explicit end (a time, or never) must be the same. A default or a number of
+ * days asks for a link that lasts about that long: the link must not outlive
+ * it (that would hand out more than was asked) and must have at least half of
+ * it left (one about to end is of no use to the caller).
+ */
+function endMeets(existing: number | null, requested: number | null, kind: ExpiryRequest['kind'], now: number): boolean {
+  if (kind !== 'default' && kind !== 'days') return existing === requested;
+  if (requested === null) return existing === null;
+  return existing !== null && existing <= requested && existing - now >= (requested - now) / 2;
+}
 
 /**
  * Creates a link under the workspace policy, or with `reuse_active` hands back
@@ -77,8 +90,7 @@ export async function createLink(ctx: AppContext, actor: Actor, body: CreateLink
         l.recipientContactId === (body.recipient_contact_id ?? null) &&
         canonicalJson([...l.allowedEmails].sort()) === canonicalJson([...allowedEmails].sort()) &&
         canonicalJson([...l.allowedDomains].sort()) === canonicalJson([...allowedDomains].sort()) &&
-        // An explicit end (a time, or never) must match; a default or a number of days is met by any active link.
-        (expiry.kind === 'default' || expiry.kind === 'days' || l.expiresAt === expiresAt) &&
+        endMeets(l.expiresAt, expiresAt, expiry.kind, now) &&
         canonicalJson(l.filter) === canonicalJson(filter) &&
         canonicalJson(l.settings) === canonicalJson(settings),
     );

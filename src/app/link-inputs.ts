@@ -50,7 +50,12 @@ export const createLinkBody = z
     resource_id: resourceIdParam.nullable(),
     filter: linkFilter.nullable().optional(),
     snapshot: z.boolean().optional(),
-    reuse_active: z.boolean().optional(),
+    reuse_active: z
+      .boolean()
+      .optional()
+      .describe(
+        "Return the caller's active link to the same target with the same access instead of a new one (200). An explicit expires_at must match; a default or expires_in_days is met by a link that ends no later than asked and has at least half of the asked time left. Never for password links.",
+      ),
     ...accessFields,
   })
   .strict();
