@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../../app/context.js';
 import { viewSharedLink } from '../../app/view-shared-link.js';
 import { isPreviewRobot } from '../../domain/robots.js';
-import { publicRequestFrom, viewBody } from './shared-api.js';
+import { publicRequestFrom, viewBody } from './view-response.js';
 import { publicSecurityHeaders } from './security-headers.js';
 
 /** `GET /v1/shared/{id}` and nothing else: no query, no trailing slash, nothing to decode. */

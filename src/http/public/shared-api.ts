@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -9,30 +8,19 @@ import { keyName, resourceIdParam } from '../../app/link-inputs.js';
 import { listSharedTable } from '../../app/list-shared-table.js';
 import { listSharedRecordTable, openSharedRecord } from '../../app/open-shared-record.js';
 import { sharedLinkMeta } from '../../app/shared-link-meta.js';
-import { viewSharedLink, type SharedView } from '../../app/view-shared-link.js';
+import { viewSharedLink } from '../../app/view-shared-link.js';
 import { isPreviewRobot } from '../../domain/robots.js';
 import { errorResponses, iso } from '../presenters/common.js';
 import { collectionSchema, presentCollection, presentPublicLink, presentRecord, presentTablePage, publicLinkSchema, recordSchema, tablePageSchema } from '../presenters/shared.js';
 import { sendExport } from './export-stream.js';
 import { fastViewOutcome } from './fast-view.js';
+import { publicRequestFrom, viewBody } from './view-response.js';
 
 const idParams = z.object({ id: z.string().max(300) });
 /** The JSON API takes no query parameters where none mean anything: a typo is an error, not ignored. */
 const noQuery = z.object({}).strict();
-const GRANT_HEADER = 'x-porthole-grant';
 
 /** Builds the evaluator's view of who is asking, from headers only (secrets never logged). */
-export function publicRequestFrom(headers: IncomingHttpHeaders, ip: string | undefined, identifier: string, extra: { password?: string; grant?: string } = {}): PublicRequest {
-  const header = headers[GRANT_HEADER];
-  return {
-    identifier,
-    grant: extra.grant ?? (Array.isArray(header) ? header[0] : header),
-    password: extra.password,
-    ip,
-    userAgent: headers['user-agent'],
-  };
-}
-
 export function publicRequest(request: FastifyRequest, identifier: string, extra: { password?: string; grant?: string } = {}): PublicRequest {
   return publicRequestFrom(request.headers, request.ip, identifier, extra);
 }
@@ -58,15 +46,6 @@ const previewSchema = z.object({ preview: z.literal(true), title: z.string() });
  * types are the contract, and a test holds real responses to the schema.
  */
 const trustedJson = () => (data: unknown) => JSON.stringify(data);
-
-/** The body of an opened link. */
-export const viewBody = (v: SharedView) => ({
-  link: presentPublicLink(v.link),
-  kind: v.content.kind,
-  ...(v.content.kind === 'record' ? { resource: presentRecord(v.content) } : { collection: presentCollection(v.content) }),
-  grant: v.grant,
-  grant_expires_at: iso(v.grantExpiresAt),
-});
 
 function withGrant(reply: FastifyReply, grant: string | null): void {
   if (grant) reply.header('X-Porthole-Grant', grant);
