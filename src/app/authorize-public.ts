@@ -63,7 +63,7 @@ function eventBase(req: PublicRequest, ipMode: IpStorageMode, email: string | nu
   };
 }
 
-const ledgerLink = (link: Link): LedgerLink => ({ id: link.id, workspaceId: link.workspaceId, grantEpoch: link.grantEpoch });
+const ledgerLink = (link: Link): LedgerLink => ({ id: link.id, workspaceId: link.workspaceId, grantEpoch: link.grantEpoch, head: { seq: link.eventSeq, hash: link.lastEventHash } });
 
 /**
  * The gate of every public surface: parses the identifier, applies the miss

@@ -2,15 +2,20 @@ import { evaluateAccess, type AccessAction, type DenyReason } from '../domain/ac
 import type { EventInput } from '../domain/event.js';
 import type { GrantClaims } from '../domain/grants.js';
 import type { Db, Tx } from '../storage/database.js';
-import { appendLinkEvent, appendToChain, chainedEvent } from '../storage/events.js';
+import { appendLinkEvent, appendToChain, chainedEvent, countAndAppend, type ExpectedHead } from '../storage/events.js';
 import { createGroupCommitter } from '../storage/group-commit.js';
 import { countView, findLinkById } from '../storage/links.js';
+import { runsInProcess } from '../storage/prepared.js';
 
 /** Who asked, as every public event records it. */
 export type EventBase = Omit<EventInput, 'type'>;
 
-/** The link as the ledger needs it: plain data, so a job can cross to a writer thread. */
-export type LedgerLink = { id: string; workspaceId: string; grantEpoch: number };
+/**
+ * The link as the ledger needs it: plain data, so a job can cross to a writer
+ * thread. `head` is its chain head as the lookup read it, for PostgreSQL's
+ * one-statement count.
+ */
+export type LedgerLink = { id: string; workspaceId: string; grantEpoch: number; head?: ExpectedHead };
 
 /** Count a view and/or a download and chain their events, if the link still allows it. */
 export type CountJob = {
@@ -56,16 +61,21 @@ const denialEvent = (reason: DenyReason, action: AccessAction, base: EventBase):
 async function count(tx: Tx, job: CountJob): Promise<CountResult> {
   const { link, base, now } = job;
   const types: Array<'viewed' | 'downloaded'> = job.view ? (job.download ? ['viewed', 'downloaded'] : ['viewed']) : ['downloaded'];
-  const counted = await countView(tx, link, { view: job.view, download: job.download, events: types.length }, now);
-  if (counted) {
-    let prev = counted.lastEventHash;
-    let seq = counted.eventSeq - types.length;
-    const events = types.map((type) => {
+  const chain = (seq: number, prev: string | null) =>
+    types.map((type) => {
       const event = chainedEvent(link, ++seq, prev, { ...base, type, metadata: job.metadata }, now);
       prev = event.hash;
       return event;
     });
-    await appendToChain(tx, link.id, events);
+  const what = { view: job.view, download: job.download };
+  // Where every statement is a round trip, first try it in one, on the head the lookup read.
+  if (link.head && !runsInProcess(tx)) {
+    const done = await countAndAppend(tx, link, what, link.head, chain(link.head.seq, link.head.hash), now);
+    if (done) return { ok: true, ...done };
+  }
+  const counted = await countView(tx, link, { ...what, events: types.length }, now);
+  if (counted) {
+    await appendToChain(tx, link.id, chain(counted.eventSeq - types.length, counted.lastEventHash));
     return { ok: true, viewCount: counted.viewCount, downloadCount: counted.downloadCount };
   }
   const fresh = await findLinkById(tx, link.workspaceId, link.id);

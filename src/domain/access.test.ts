@@ -38,6 +38,7 @@ function link(overrides: Partial<Link> = {}): Link {
     createdAt: NOW - HOUR,
     updatedAt: NOW - HOUR,
     grantEpoch: 3,
+    eventSeq: 0,
     lastEventHash: null,
     tokenSealed: 'v1.x',
     shortCodeSealed: 'v1.y',

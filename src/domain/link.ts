@@ -57,6 +57,8 @@ export type Link = {
   updatedAt: number;
   /** Bumped whenever every outstanding grant must die (revoke, disable, rotate, password change). */
   grantEpoch: number;
+  /** The chain head as last read: the sequence number and hash of the link's latest event. */
+  eventSeq: number;
   lastEventHash: string | null;
   tokenSealed: string;
   shortCodeSealed: string;

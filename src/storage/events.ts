@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { eventHash, type AuditEvent, type EventInput, type EventType } from '../domain/event.js';
 import { newId } from '../domain/ids.js';
 import type { Executor } from './database.js';
@@ -63,7 +63,7 @@ export function chainedEvent(
   return { ...base, hash: eventHash(base) };
 }
 
-const eventColumns = ['id', 'workspace_id', 'link_id', 'seq', 'type', 'reason', 'actor', 'ip', 'user_agent', 'email', 'metadata', 'created_at', 'prev_hash', 'hash'] as const;
+export const eventColumns = ['id', 'workspace_id', 'link_id', 'seq', 'type', 'reason', 'actor', 'ip', 'user_agent', 'email', 'metadata', 'created_at', 'prev_hash', 'hash'] as const;
 type EventRow = { [K in (typeof eventColumns)[number]]: unknown };
 
 const insertEventQuery = preparedQuery<EventRow, never>(eventColumns, (db, p) => db.insertInto('events').values(p as never));
@@ -237,4 +237,81 @@ export async function listChainEvents(db: Executor, linkIds: string[]): Promise<
   for (const row of rows) byLink.get(row.link_id as string)?.push(toEvent(row));
   for (const events of byLink.values()) events.sort((a, b) => (a.seq ?? Number.MIN_SAFE_INTEGER) - (b.seq ?? Number.MIN_SAFE_INTEGER));
   return byLink;
+}
+
+/** The column types, for event values selected (not inserted as VALUES), which PostgreSQL cannot infer. */
+const eventColumnTypes: Record<(typeof eventColumns)[number], 'text' | 'integer' | 'bigint'> = {
+  id: 'text',
+  workspace_id: 'text',
+  link_id: 'text',
+  seq: 'integer',
+  type: 'text',
+  reason: 'text',
+  actor: 'text',
+  ip: 'text',
+  user_agent: 'text',
+  email: 'text',
+  metadata: 'text',
+  created_at: 'bigint',
+  prev_hash: 'text',
+  hash: 'text',
+};
+
+export type ExpectedHead = { seq: number; hash: string | null };
+type CountedRow = { view_count: number; download_count: number };
+
+/**
+ * On PostgreSQL, the count of a view or download and its chained events in
+ * one statement, built on the chain head the caller read with the link: the
+ * conditional update of the counters (the same conditions as countView) also
+ * moves the head, only if it is still the one expected, and the events are
+ * inserted from its result, so nothing is written when it does not match.
+ */
+const countAndAppendQueries = new Map(
+  (['view', 'download', 'both'] as const).map((what) => {
+    const view = what !== 'download';
+    const download = what !== 'view';
+    const n = view && download ? 2 : 1;
+    const slot = (i: number, column: string) => `e${i}_${column}`;
+    const names = ['id', 'epoch', 'now', 'seq', 'prev', 'head', ...Array.from({ length: n }, (_, i) => eventColumns.map((c) => slot(i, c))).flat()];
+    const query = preparedQuery<Record<string, unknown>, CountedRow>(names, (db, p) => ({
+      compile: () =>
+        sql<CountedRow>`with counted as (
+  update links set ${view ? sql`view_count = view_count + 1, first_viewed_at = coalesce(first_viewed_at, ${p.now}), last_viewed_at = ${p.now}, ` : sql``}${download ? sql`download_count = download_count + 1, ` : sql``}event_seq = event_seq + ${n}, last_event_hash = ${p.head}
+  where id = ${p.id} and revoked_at is null and enabled = 1 and grant_epoch = ${p.epoch} and (expires_at is null or expires_at > ${p.now})${view ? sql` and (max_views is null or view_count < max_views)` : sql``}
+    and event_seq = ${p.seq} and last_event_hash is not distinct from ${p.prev}
+  returning view_count, download_count
+), appended as (
+  insert into events (${sql.join(eventColumns.map((c) => sql.ref(c)))})
+  ${sql.join(
+    Array.from({ length: n }, (_, i) => sql`select ${sql.join(eventColumns.map((c) => sql`cast(${p[slot(i, c)]} as ${sql.raw(eventColumnTypes[c])})`))} from counted`),
+    sql` union all `,
+  )}
+)
+select view_count, download_count from counted`.compile(db),
+    }));
+    return [what, query] as const;
+  }),
+);
+
+/**
+ * Counts and appends `events` (chained onto `expected`) in one round trip.
+ * Null when the link no longer passes or its chain head moved: nothing was
+ * written, and the caller takes the two-statement path.
+ */
+export async function countAndAppend(
+  db: Executor,
+  link: { id: string; grantEpoch: number },
+  opts: { view: boolean; download: boolean },
+  expected: ExpectedHead,
+  events: AuditEvent[],
+  now: number,
+): Promise<{ viewCount: number; downloadCount: number } | null> {
+  const what = opts.view && opts.download ? 'both' : opts.view ? 'view' : 'download';
+  const params: Record<string, unknown> = { id: link.id, epoch: link.grantEpoch, now, seq: expected.seq, prev: expected.hash, head: events[events.length - 1].hash };
+  events.forEach((e, i) => {
+    for (const [column, value] of Object.entries(eventRow(e))) params[`e${i}_${column}`] = value;
+  });
+  const [r] = await (countAndAppendQueries.get(what) as NonNullable<ReturnType<typeof countAndAppendQueries.get>>)(db, params);
+  return r ? { viewCount: r.view_count, downloadCount: r.download_count } : null;
 }

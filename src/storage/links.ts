@@ -39,6 +39,7 @@ export function toLink(r: LinkRow): Link {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     grantEpoch: r.grant_epoch,
+    eventSeq: r.event_seq,
     lastEventHash: r.last_event_hash,
     tokenSealed: r.token_sealed,
     shortCodeSealed: r.short_code_sealed,
