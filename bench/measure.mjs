@@ -1,0 +1,76 @@
+// What the benches share: a server under test in its own process, and autocannon
+// driving it (50 connections, 10 s after a 3 s warm-up, unless the environment says otherwise).
+import autocannon from 'autocannon';
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+
+export function startServer(mode, env, serverScript = join(here, 'server.mjs')) {
+  return new Promise((resolve, reject) => {
+    const child = fork(serverScript, [mode], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', (m) => resolve({ child, port: m.port }));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+  });
+}
+
+export function stopServer(s) {
+  return new Promise((resolve) => {
+    s.child.removeAllListeners('exit');
+    s.child.once('exit', resolve);
+    s.child.kill('SIGTERM');
+  });
+}
+
+export function rssOf(s) {
+  return new Promise((resolve) => {
+    s.child.once('message', (m) => resolve(m.rss));
+    s.child.send('rss');
+  });
+}
+
+export function drive(port, pathFor, seconds) {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections: CONNECTIONS,
+        duration: seconds,
+        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: pathFor() }) }],
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+  });
+}
+
+/** The server process's CPU time (user + system) in microseconds. */
+export function cpuOf(s) {
+  return new Promise((resolve) => {
+    s.child.once('message', (m) => resolve(m.cpu.user + m.cpu.system));
+    s.child.send('cpu');
+  });
+}
+
+export async function measure(label, server, pathFor) {
+  const { port } = server;
+  await drive(port, pathFor, WARMUP);
+  const cpuBefore = await cpuOf(server);
+  const r = await drive(port, pathFor, DURATION);
+  const cpuPerRequest = Math.round(((await cpuOf(server)) - cpuBefore) / Math.max(1, r.requests.total));
+  const row = {
+    label,
+    rps: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    cpuPerRequest,
+  };
+  console.log(`${label.padEnd(34)} ${String(row.rps).padStart(7)} req/s   p50 ${String(row.p50).padStart(4)} ms   p99 ${String(row.p99).padStart(4)} ms   server CPU ${String(cpuPerRequest).padStart(5)} µs/req   non-2xx ${row.non2xx}   errors ${row.errors}`);
+  return row;
+}
