@@ -3,6 +3,7 @@ import { eventHash, type AuditEvent, type EventInput, type EventType } from '../
 import { newId } from '../domain/ids.js';
 import type { Executor } from './database.js';
 import { parseJson } from './json.js';
+import { countingUpdate } from './links.js';
 import { preparedQuery, runsInProcess } from './prepared.js';
 import type { EventsTable } from './schema.js';
 
@@ -263,9 +264,9 @@ type CountedRow = { view_count: number; download_count: number };
 /**
  * On PostgreSQL, the count of a view or download and its chained events in
  * one statement, built on the chain head the caller read with the link: the
- * conditional update of the counters (the same conditions as countView) also
- * moves the head, only if it is still the one expected, and the events are
- * inserted from its result, so nothing is written when it does not match.
+ * counting update (countingUpdate, the same as countView's) also moves the
+ * head, only if it is still the one expected, and the events are inserted
+ * from its result, so nothing is written when it does not match.
  */
 const countAndAppendQueries = new Map(
   (['view', 'download', 'both'] as const).map((what) => {
@@ -274,22 +275,26 @@ const countAndAppendQueries = new Map(
     const n = view && download ? 2 : 1;
     const slot = (i: number, column: string) => `e${i}_${column}`;
     const names = ['id', 'epoch', 'now', 'seq', 'prev', 'head', ...Array.from({ length: n }, (_, i) => eventColumns.map((c) => slot(i, c))).flat()];
-    const query = preparedQuery<Record<string, unknown>, CountedRow>(names, (db, p) => ({
-      compile: () =>
-        sql<CountedRow>`with counted as (
-  update links set ${view ? sql`view_count = view_count + 1, first_viewed_at = coalesce(first_viewed_at, ${p.now}), last_viewed_at = ${p.now}, ` : sql``}${download ? sql`download_count = download_count + 1, ` : sql``}event_seq = event_seq + ${n}, last_event_hash = ${p.head}
-  where id = ${p.id} and revoked_at is null and enabled = 1 and grant_epoch = ${p.epoch} and (expires_at is null or expires_at > ${p.now})${view ? sql` and (max_views is null or view_count < max_views)` : sql``}
-    and event_seq = ${p.seq} and last_event_hash is not distinct from ${p.prev}
-  returning view_count, download_count
-), appended as (
-  insert into events (${sql.join(eventColumns.map((c) => sql.ref(c)))})
-  ${sql.join(
-    Array.from({ length: n }, (_, i) => sql`select ${sql.join(eventColumns.map((c) => sql`cast(${p[slot(i, c)]} as ${sql.raw(eventColumnTypes[c])})`))} from counted`),
-    sql` union all `,
-  )}
-)
-select view_count, download_count from counted`.compile(db),
-    }));
+    const query = preparedQuery<Record<string, unknown>, CountedRow>(names, (db, p) =>
+      db
+        .with('counted', (w) =>
+          countingUpdate(w, { id: p.id as string, epoch: p.epoch as number, now: p.now as number, events: n }, view, download)
+            .set({ last_event_hash: p.head as string })
+            .where('event_seq', '=', p.seq as number)
+            .where('last_event_hash', 'is not distinct from', p.prev as string | null)
+            .returning(['view_count', 'download_count']),
+        )
+        .with('appended', (w) => {
+          const row = (i: number) =>
+            w.selectFrom('counted').select(eventColumns.map((c) => sql`cast(${p[slot(i, c)]} as ${sql.raw(eventColumnTypes[c])})`.as(c)));
+          return w
+            .insertInto('events')
+            .columns([...eventColumns])
+            .expression(n === 1 ? row(0) : row(0).unionAll(row(1)));
+        })
+        .selectFrom('counted')
+        .select(['view_count', 'download_count']),
+    );
     return [what, query] as const;
   }),
 );

@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, type Selectable } from 'kysely';
+import { type ExpressionBuilder, type QueryCreator, type Selectable } from 'kysely';
 import type { AccessRole, Link, LinkFilter, LinkSettings, LinkStatus } from '../domain/link.js';
 import type { Executor } from './database.js';
 import { parseJson } from './json.js';
@@ -303,32 +303,42 @@ export async function findPublicLink(db: Executor, kind: 'token' | 'code', hash:
 
 export type CountedView = { viewCount: number; downloadCount: number; eventSeq: number; lastEventHash: string | null };
 
-type CountParams = { id: string; epoch: number; now: number; events: number };
+export type CountParams = { id: string; epoch: number; now: number; events: number };
 type CountRow = { view_count: number; download_count: number; event_seq: number; last_event_hash: string | null };
+
+/**
+ * The conditional counting update: counts only while the link passes (not
+ * revoked, enabled, grants not voided, not expired, under its view limit) and
+ * takes the next event sequence numbers. The one place these conditions are
+ * written in SQL: countView runs it, and PostgreSQL's one-statement count
+ * (countAndAppend in events.ts) builds on it.
+ */
+export function countingUpdate(qc: QueryCreator<DB>, p: CountParams, view: boolean, download: boolean) {
+  return qc
+    .updateTable('links')
+    .set((eb) => ({
+      ...(view
+        ? {
+            view_count: eb('view_count', '+', 1),
+            first_viewed_at: eb.fn.coalesce('first_viewed_at', eb.val(p.now)),
+            last_viewed_at: p.now,
+          }
+        : {}),
+      ...(download ? { download_count: eb('download_count', '+', 1) } : {}),
+      event_seq: eb('event_seq', '+', p.events),
+    }))
+    .where('id', '=', p.id)
+    .where('revoked_at', 'is', null)
+    .where('enabled', '=', 1)
+    .where('grant_epoch', '=', p.epoch)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', p.now)]))
+    .$if(view, (q) => q.where((eb) => eb.or([eb('max_views', 'is', null), eb('view_count', '<', eb.ref('max_views'))])));
+}
 
 /** One prepared form per combination of what is counted. */
 const countQuery = (view: boolean, download: boolean) =>
   preparedQuery<CountParams, CountRow>(['id', 'epoch', 'now', 'events'], (db, p) =>
-    db
-      .updateTable('links')
-      .set((eb) => ({
-        ...(view
-          ? {
-              view_count: eb('view_count', '+', 1),
-              first_viewed_at: eb.fn.coalesce('first_viewed_at', eb.val(p.now)),
-              last_viewed_at: p.now,
-            }
-          : {}),
-        ...(download ? { download_count: eb('download_count', '+', 1) } : {}),
-        event_seq: eb('event_seq', '+', p.events),
-      }))
-      .where('id', '=', p.id)
-      .where('revoked_at', 'is', null)
-      .where('enabled', '=', 1)
-      .where('grant_epoch', '=', p.epoch)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', p.now)]))
-      .$if(view, (q) => q.where((eb) => eb.or([eb('max_views', 'is', null), eb('view_count', '<', eb.ref('max_views'))])))
-      .returning(['view_count', 'download_count', 'event_seq', 'last_event_hash']),
+    countingUpdate(db, p, view, download).returning(['view_count', 'download_count', 'event_seq', 'last_event_hash']),
   );
 const countQueries = {
   view: countQuery(true, false),
