@@ -4,6 +4,19 @@ import type { CountJob } from '../src/app/public-ledger.js';
 import { buildLink, buildWorkspace } from './helpers/factories.js';
 import { startHarness } from './helpers/harness.js';
 
+const viewJob = (linkId: string, workspaceId: string): CountJob => ({
+  kind: 'count',
+  link: { id: linkId, workspaceId, grantEpoch: 0 },
+  view: true,
+  download: false,
+  action: 'view',
+  grant: null,
+  password: 'none',
+  base: { ip: '203.0.113.0', userAgent: 'test', email: null, actor: null },
+  metadata: { action: 'view' },
+  now: Date.now(),
+});
+
 it('the writer thread commits each job before it settles, batches what arrives together, and fails only the job that fails', async () => {
   const h = await startHarness('sqlite');
   const batches: number[] = [];
@@ -11,18 +24,7 @@ it('the writer thread commits each job before it settles, batches what arrives t
   try {
     const ws = await buildWorkspace(h);
     const link = await buildLink(ws);
-    const job = (linkId: string): CountJob => ({
-      kind: 'count',
-      link: { id: linkId, workspaceId: ws.workspaceId, grantEpoch: 0 },
-      view: true,
-      download: false,
-      action: 'view',
-      grant: null,
-      password: 'none',
-      base: { ip: '203.0.113.0', userAgent: 'test', email: null, actor: null },
-      metadata: { action: 'view' },
-      now: Date.now(),
-    });
+    const job = (linkId: string) => viewJob(linkId, ws.workspaceId);
     const results = await Promise.all(Array.from({ length: 30 }, () => ledger.count(job(link.id))));
     expect(results.map((r) => r.ok && r.viewCount).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     // Sent in one turn of the loop, they went in one message and shared one commit.
@@ -51,6 +53,30 @@ it('the writer thread commits each job before it settles, batches what arrives t
     await expect(ledger.count(job(link.id))).rejects.toThrow('the ledger is closed');
   } finally {
     await ledger.close();
+    await h.close();
+  }
+});
+
+it("the app's writer thread shares the main connection's turn flag: while it is up, views wait", async () => {
+  const h = await startHarness('sqlite');
+  try {
+    const ws = await buildWorkspace(h);
+    const link = await buildLink(ws);
+    const turn = h.ctx.database.writeTurn;
+    expect(turn).toBeInstanceOf(SharedArrayBuffer);
+    const flag = new Int32Array(turn as SharedArrayBuffer);
+    // As the main connection does while it waits for the write lock (LockWait in storage/dialects/sqlite.ts).
+    Atomics.store(flag, 0, 1);
+    let settled = false;
+    const view = h.ctx.ledger
+      .count(viewJob(link.id, ws.workspaceId))
+      .finally(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(settled).toBe(false);
+    Atomics.store(flag, 0, 0);
+    Atomics.notify(flag, 0);
+    await expect(view).resolves.toMatchObject({ ok: true, viewCount: 1 });
+  } finally {
     await h.close();
   }
 });

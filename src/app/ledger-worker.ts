@@ -2,15 +2,15 @@
 // SQLite file, the same group committer and jobs as on the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../storage/database.js';
-import type { LedgerReply, LedgerRequest } from './ledger-thread.js';
+import type { LedgerReply, LedgerRequest, LedgerWorkerData } from './ledger-thread.js';
 import { inProcessLedger } from './public-ledger.js';
 
 const port = parentPort;
 if (!port) throw new Error('ledger-worker runs as a worker thread');
 
-const { file } = workerData as { file: string };
+const { file, writeTurn } = workerData as LedgerWorkerData;
 // This connection writes the views, so it also finishes the WAL's checkpoints between its commits.
-const database = openDatabase({ dataDir: '', sqliteFile: file, sqliteRole: 'writer' });
+const database = openDatabase({ dataDir: '', sqliteFile: file, sqliteRole: 'writer', writeTurn });
 
 let reply: LedgerReply = { results: [], batches: [] };
 let scheduled = false;

@@ -34,7 +34,7 @@ export async function openContext(config: Config, opts: { migrate?: boolean } = 
  * takes a few transactions at once, bounded by its pool, on this thread.
  */
 function openLedger(database: Database, onBatch: (size: number) => void): PublicLedger {
-  if (database.file) return threadedLedger(database.file, { onBatch });
+  if (database.file) return threadedLedger(database.file, { onBatch, writeTurn: database.writeTurn });
   return inProcessLedger(database.db, { maxInFlight: database.dialect === 'sqlite' ? 1 : 4, onBatch });
 }
 

@@ -15,6 +15,8 @@ export type Database = {
   dialect: DialectName;
   /** The SQLite file (null for PostgreSQL and in-memory databases): a writer thread opens it too. */
   file: string | null;
+  /** For the writer thread on `file`: the flag by which it lets this connection's writes go first. */
+  writeTurn: SharedArrayBuffer | null;
   /** The text value of a key of a JSON text column. */
   jsonText(column: Expression<string>, key: string): RawBuilder<string | null>;
   close(): Promise<void>;
@@ -28,7 +30,7 @@ export function violatedConstraint(e: unknown): string | null {
   return sqlite.violatedConstraint(e) ?? postgres.violatedConstraint(e);
 }
 
-export type DatabaseOptions = { databaseUrl?: string; dataDir: string; sqliteFile?: string; sqliteRole?: sqlite.SqliteRole };
+export type DatabaseOptions = { databaseUrl?: string; dataDir: string; sqliteFile?: string; sqliteRole?: sqlite.SqliteRole } & sqlite.SqliteOptions;
 
 /** Opens PostgreSQL when a URL is given, otherwise SQLite at `<dataDir>/porthole.db`. */
 export function openDatabase(opts: DatabaseOptions): Database {
@@ -39,6 +41,7 @@ export function openDatabase(opts: DatabaseOptions): Database {
       db,
       dialect: 'postgres',
       file: null,
+      writeTurn: null,
       jsonText: postgres.jsonText,
       close: async () => {
         await db.destroy();
@@ -47,12 +50,13 @@ export function openDatabase(opts: DatabaseOptions): Database {
     };
   }
   const file = opts.sqliteFile ?? join(opts.dataDir, 'porthole.db');
-  const { dialect, stopCheckpoints } = sqlite.createSqliteDialect(file, opts.sqliteRole);
+  const { dialect, stopCheckpoints, writeTurn } = sqlite.createSqliteDialect(file, opts.sqliteRole, opts);
   const db = new Kysely<DB>({ dialect });
   return {
     db,
     dialect: 'sqlite',
     file: file === ':memory:' ? null : file,
+    writeTurn,
     jsonText: sqlite.jsonText,
     close: async () => {
       await stopCheckpoints();
