@@ -15,3 +15,18 @@ export function registerDirectRunner(adapter: object, run: DirectRunner): void {
 export function directRunnerFor(adapter: object): DirectRunner | undefined {
   return runners.get(adapter);
 }
+
+const fixed = new Set<string>();
+
+/**
+ * The SQL of the hot path's prepared queries (see `prepared.ts`): a few texts
+ * that never vary, so a database with server-side prepared statements can
+ * keep them parsed and planned per connection.
+ */
+export function registerFixedStatement(sqlText: string): void {
+  fixed.add(sqlText);
+}
+
+export function isFixedStatement(sqlText: string): boolean {
+  return fixed.has(sqlText);
+}

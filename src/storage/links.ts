@@ -248,6 +248,23 @@ export async function linkIdsForResource(
 }
 
 
+/**
+ * The link's columns by name, for the public lookup. PostgreSQL keeps that
+ * lookup as a prepared statement per connection (see `dialects/postgres.ts`),
+ * and a prepared `links.*` fails ("cached plan must not change result type")
+ * once a migration run by another instance adds a column: named, the columns
+ * stay what this code knows. The type below fails to compile if one is missing.
+ */
+const linkRowColumns = [
+  'id', 'workspace_id', 'token_hash', 'short_code_hash', 'token_sealed', 'short_code_sealed', 'resource_type', 'resource_id',
+  'filter', 'pinned_version', 'access_role', 'password_hash', 'requires_auth', 'recipient_email', 'recipient_contact_id',
+  'allowed_emails', 'allowed_domains', 'expires_at', 'max_views', 'view_count', 'download_count', 'first_viewed_at',
+  'last_viewed_at', 'enabled', 'revoked_at', 'revoked_by', 'settings', 'label', 'metadata', 'created_by', 'created_at',
+  'updated_at', 'grant_epoch', 'event_seq', 'last_event_hash',
+] as const satisfies ReadonlyArray<keyof LinkRow>;
+const everyLinkColumn: Exclude<keyof LinkRow, (typeof linkRowColumns)[number]> extends never ? true : never = true;
+void everyLinkColumn;
+
 type PublicLinkRow = LinkRow & { workspace_policy: string; latest_version: number | null; resource_created_at: number | null; type_updated_at: number | null };
 
 const publicLinkBy = (column: 'links.token_hash' | 'links.short_code_hash') =>
@@ -264,7 +281,7 @@ const publicLinkBy = (column: 'links.token_hash' | 'links.short_code_hash') =>
       .leftJoin('resource_types', (j) =>
         j.onRef('resource_types.workspace_id', '=', 'links.workspace_id').onRef('resource_types.type', '=', 'links.resource_type'),
       )
-      .selectAll('links')
+      .select(linkRowColumns.map((c) => `links.${c}` as const))
       .select(['workspaces.policy as workspace_policy', 'resources.latest_version', 'resources.created_at as resource_created_at', 'resource_types.updated_at as type_updated_at'])
       .where(column, '=', p.hash),
   );

@@ -1,6 +1,6 @@
 import type { Compilable, CompiledQuery } from 'kysely';
 import type { Executor } from './database.js';
-import { directRunnerFor } from './direct.js';
+import { directRunnerFor, registerFixedStatement } from './direct.js';
 
 const SENTINEL = '\u0000porthole-param:';
 
@@ -29,6 +29,7 @@ export function preparedQuery<P extends Record<string, unknown>, R>(
       );
       entry = { compiled, slots };
       byAdapter.set(adapter, entry);
+      registerFixedStatement(compiled.sql);
     }
     const parameters = entry.slots.map((s) => ('name' in s ? params[s.name] : s.value));
     const direct = directRunnerFor(adapter);

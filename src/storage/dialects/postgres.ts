@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PostgresDialect, sql, type Expression, type RawBuilder } from 'kysely';
+import { isFixedStatement } from '../direct.js';
 
 // int8 (bigint, our epoch milliseconds) and numeric counts come back as numbers, not strings.
 const types = {
@@ -14,7 +16,36 @@ export function createPostgresDialect(url: string): { dialect: PostgresDialect; 
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it. Queries report their own errors.
   });
+  pool.on('connect', nameFixedStatements);
   return { dialect: new PostgresDialect({ pool }), pool };
+}
+
+const names = new Map<string, string>();
+const nameOf = (text: string): string => {
+  let name = names.get(text);
+  if (!name) {
+    name = `porthole_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    names.set(text, name);
+  }
+  return name;
+};
+
+type QueryFn = (config: unknown, values?: unknown, callback?: unknown) => unknown;
+
+/**
+ * Kysely sends every query unnamed, so PostgreSQL parses and plans it each
+ * time: for the public path's lookup (four tables) and its counting statement
+ * (an update and an insert in one), planning is a good part of the server's
+ * work per view, on the same cores as ours. The hot path's fixed statements
+ * go as named ones instead: node-postgres prepares each once per connection
+ * and then only binds and executes it.
+ */
+function nameFixedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as QueryFn;
+  (client as unknown as { query: QueryFn }).query = (config, values, callback) =>
+    typeof config === 'string' && Array.isArray(values) && isFixedStatement(config)
+      ? query({ name: nameOf(config), text: config, values }, callback)
+      : query(config, values, callback);
 }
 
 /** `fields->>key` on a JSON text column. */
