@@ -19,7 +19,7 @@ async function meanBatch(port) {
   return (value('porthole_commit_batch_size_sum') / value('porthole_commit_batch_size_count')).toFixed(1);
 }
 
-async function resolveRun(label, count, databaseUrl) {
+async function resolveRun(label, count, databaseUrl, opts = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'porthole-bench-'));
   const env = { DATA_DIR: dataDir, PORTHOLE_SECRET: 'ab'.repeat(32), ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: '' }) };
   const ctx = await openContext(loadConfig({ ...env, LOG_LEVEL: 'silent' }));
@@ -36,7 +36,18 @@ async function resolveRun(label, count, databaseUrl) {
     return row;
   } finally {
     await stopServer(server);
+    if (opts.plain) opts.plain.row = await plainRun(env, tokens);
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** For scale, on the same file: a plain handler, one transaction per view (see server.mjs). */
+async function plainRun(env, tokens) {
+  const server = await startServer('plain', env);
+  try {
+    return await measure('plain select+update+insert handler', server, () => `/v1/shared/${tokens[(Math.random() * tokens.length) | 0]}`);
+  } finally {
+    await stopServer(server);
   }
 }
 
@@ -86,7 +97,8 @@ async function bareRun(label) {
 // This machine's speed drifts from minute to minute: the baseline is measured on both sides
 // of the 10k resolve run, and the ratio uses their mean.
 const bareBefore = await bareRun('bare node:http (baseline, before)');
-const small = await resolveRun('SQLite, 10,000 links', 10_000);
+const plain = {};
+const small = await resolveRun('SQLite, 10,000 links', 10_000, undefined, { plain });
 const bareAfter = await bareRun('bare node:http (baseline, after)');
 const baseline = {
   rps: Math.round((bareBefore.rps + bareAfter.rps) / 2),
@@ -105,10 +117,11 @@ console.log(`  resolve / bare (SQLite, 10k):      ${ratio(small.rps, baseline.rp
 console.log(`  p99 resolve (SQLite, 10k):         ${small.p99} ms   target < 20 ms`);
 console.log(`  ${BIG.toLocaleString('en')} links vs 10k:           ${ratio(big.rps, small.rps)}   target ≥ 0.80`);
 if (pg) console.log(`  resolve / bare (PostgreSQL, 10k):  ${ratio(pg.rps, baseline.rps)}`);
+console.log(`  plain handler / bare (SQLite, 10k): ${ratio(plain.row.rps, baseline.rps)}   resolve / plain handler: ${ratio(small.rps, plain.row.rps)}`);
 console.log(`  server CPU per request: ${baseline.cpuPerRequest} µs bare, ${small.cpuPerRequest} µs resolve (SQLite, 10k)`);
 console.log(`  server RSS after run: ${small.rssMb} MB (10k), ${big.rssMb} MB (${BIG.toLocaleString('en')})`);
 console.log(`  export RSS growth: ${exportSmall.growthMb} MB for 10,000 rows, ${exportBig.growthMb} MB for 100,000 rows (constant memory: the second should not be ~10x the first)`);
-const failed = [small, big, pg].filter(Boolean).some((r) => r.non2xx > 0 || r.errors > 0);
+const failed = [small, big, pg, plain.row].filter(Boolean).some((r) => r.non2xx > 0 || r.errors > 0);
 if (failed) {
   console.log('some requests failed: see non-2xx/errors above');
   process.exitCode = 1;

@@ -1,12 +1,38 @@
-// The server under test, in its own process: Porthole (mode "porthole") or a
-// bare node:http server answering a constant small JSON (mode "bare").
+// The server under test, in its own process: Porthole (mode "porthole"), a
+// bare node:http server answering a constant small JSON (mode "bare"), or a plain
+// handler on Porthole's SQLite file that selects, updates and inserts per request,
+// each view in its own transaction (mode "plain"): what a first version usually is.
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 
 const mode = process.argv[2];
 if (mode === 'bare') {
   const body = JSON.stringify({ ok: true, service: 'bare', note: 'constant small JSON' });
   const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+} else if (mode === 'plain') {
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(join(process.env.DATA_DIR, 'porthole.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  const find = db.prepare('select id, workspace_id, expires_at, max_views, view_count, revoked_at, enabled from links where token_hash = ?');
+  const count = db.prepare('update links set view_count = view_count + 1, last_viewed_at = ? where id = ? and (max_views is null or view_count < max_views) returning view_count');
+  const insert = db.prepare("insert into events (id, workspace_id, link_id, type, ip, user_agent, metadata, created_at) values (?, ?, ?, 'viewed', ?, ?, '{}', ?)");
+  const view = db.transaction((link, req, now) => {
+    const counted = count.get(now, link.id);
+    if (counted) insert.run(`evt_${randomUUID()}`, link.workspace_id, link.id, req.socket.remoteAddress, req.headers['user-agent'] ?? null, now);
+    return counted;
+  });
+  const server = createServer((req, res) => {
+    const now = Date.now();
+    const link = find.get(createHash('sha256').update(req.url.slice('/v1/shared/'.length)).digest('hex'));
+    const counted = link && link.revoked_at === null && link.enabled === 1 && (link.expires_at === null || link.expires_at > now) ? view(link, req, now) : null;
+    const body = JSON.stringify(counted ? { link: { id: link.id, view_count: counted.view_count } } : { error: 'not_found' });
+    res.writeHead(counted ? 200 : 404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   });
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
