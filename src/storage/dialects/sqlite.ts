@@ -221,16 +221,13 @@ class ImmediateSqliteDriver extends SqliteDriver {
  * for the lock, and until the transaction it got ends, it raises the turn
  * flag it shares with the writer, and the writer lets it go first (`yieldTurn`).
  */
-export class LockWait {
+class LockWait {
   private raised = false;
-  private readonly flag: Int32Array | null;
   constructor(
     private readonly database: Database.Database,
-    flag: Int32Array | null,
+    private readonly flag: Int32Array | null,
     private readonly timeoutMs: number,
-  ) {
-    this.flag = flag;
-  }
+  ) {}
   wrap(connection: DatabaseConnection): DatabaseConnection {
     return {
       executeQuery: (query) => this.execute(connection, query),
@@ -271,7 +268,7 @@ export class LockWait {
 }
 
 /** On the writer thread, before it takes the lock: while the event loop waits for it or holds it, wait (at most `maxMs`). */
-export function yieldTurn(flag: Int32Array, maxMs: number): void {
+function yieldTurn(flag: Int32Array, maxMs: number): void {
   const until = Date.now() + maxMs;
   for (let v = Atomics.load(flag, 0); v !== 0; v = Atomics.load(flag, 0)) {
     const left = until - Date.now();
