@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../dist/config/config.js';
 import { closeContext, openContext } from '../dist/app/open-context.js';
-import { measure, startServer, stopServer } from './measure.mjs';
+import { measure, settleOnDisk, startServer, stopServer } from './measure.mjs';
 import { seedLinks } from './seed.mjs';
 
 const [other, pairsArg = '5', linksArg = '10000'] = process.argv.slice(2);
@@ -38,6 +38,7 @@ try {
     for (const [label, script] of servers) {
       const dataDir = mkdtempSync(join(tmpdir(), 'porthole-pair-run-'));
       cpSync(template, dataDir, { recursive: true });
+      settleOnDisk(dataDir);
       const server = await startServer('porthole', { DATA_DIR: dataDir, PORTHOLE_SECRET: secret, DATABASE_URL: '' }, script);
       try {
         rows[label].push(await measure(`${label}, pair ${i + 1}`, server, () => `/v1/shared/${tokens[(Math.random() * tokens.length) | 0]}`));

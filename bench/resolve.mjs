@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../dist/config/config.js';
 import { closeContext, openContext } from '../dist/app/open-context.js';
-import { measure, rssOf, startServer, stopServer } from './measure.mjs';
+import { measure, rssOf, settleOnDisk, startServer, stopServer } from './measure.mjs';
 import { seedCollection, seedLinks } from './seed.mjs';
 import http from 'node:http';
 
@@ -27,6 +27,7 @@ async function resolveRun(label, count, databaseUrl, opts = {}) {
   console.log(`seeding ${count.toLocaleString('en')} links (${label})…`);
   const tokens = await seedLinks(ctx, count, console.log);
   await closeContext(ctx);
+  settleOnDisk(dataDir);
   const server = await startServer('porthole', env);
   try {
     const row = await measure(`resolve, ${label}`, server, () => `/v1/shared/${tokens[(Math.random() * tokens.length) | 0]}`);
