@@ -1,16 +1,18 @@
-import { beforeAll, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { beforeAll, expect, it, onTestFinished } from 'vitest';
 import { verifyAudit } from '../src/app/verify-audit.js';
 import type { Link } from '../src/domain/link.js';
-import { chainedEvent, countAndAppend } from '../src/storage/events.js';
+import { chainedEvent, countAndAppendMany, type BatchedCount } from '../src/storage/events.js';
+import { openDatabase } from '../src/storage/database.js';
 import { findLinkById } from '../src/storage/links.js';
 import { buildLink, buildWorkspace, send, type TestWorkspace } from './helpers/factories.js';
 import { describeEachDialect, type Harness } from './helpers/harness.js';
 
-// On PostgreSQL every statement is a round trip: a view is counted and chained in one
-// statement on the chain head the lookup read, and falls back to two when that head moved.
+// On PostgreSQL every statement is a round trip: a batch's views are counted and chained in
+// one statement, each on the chain head its lookup read; the rest fall back to the transaction.
 
 describeEachDialect(
-  'PostgreSQL: a view counted and chained in one statement',
+  'PostgreSQL: a batch of views counted and chained in one statement',
   (harness) => {
     let h: Harness;
     let ws: TestWorkspace;
@@ -20,61 +22,123 @@ describeEachDialect(
     });
 
     const read = async (id: string) => (await findLinkById(h.ctx.database.db, ws.workspaceId, id)) as Link;
-    const viewedEvent = (link: Link, seq: number, prev: string | null) =>
-      chainedEvent(link, seq + 1, prev, { type: 'viewed', ip: '203.0.113.0', userAgent: 'test', email: null, actor: null, metadata: { action: 'view' } }, h.ctx.now());
-    const countOn = (link: Link, head: { seq: number; hash: string | null }) =>
-      countAndAppend(h.ctx.database.db, link, { view: true, download: false }, head, [viewedEvent(link, head.seq, head.hash)], h.ctx.now());
+    const entry = (link: Link, head = { seq: link.eventSeq, hash: link.lastEventHash }): BatchedCount => ({
+      link,
+      expected: head,
+      events: [chainedEvent(link, head.seq + 1, head.hash, { type: 'viewed', ip: '203.0.113.0', userAgent: 'test', email: null, actor: null, metadata: { action: 'view' } }, h.ctx.now())],
+      now: h.ctx.now(),
+    });
+    const countMany = (entries: BatchedCount[]) => countAndAppendMany(h.ctx.database.db, { view: true, download: false }, entries);
     const events = (id: string) => h.ctx.database.db.selectFrom('events').select(['seq', 'type']).where('link_id', '=', id).orderBy('seq').execute();
+    const freshLinks = async (n: number) => Promise.all(Array.from({ length: n }, async () => read((await buildLink(ws)).id)));
 
-    it('counts, moves the chain head and inserts the event when the head is the one read', async () => {
-      const link = await read((await buildLink(ws)).id);
-      expect(await countOn(link, { seq: link.eventSeq, hash: link.lastEventHash })).toEqual({ viewCount: 1, downloadCount: 0 });
-      const after = await read(link.id);
-      expect([after.viewCount, after.eventSeq]).toEqual([1, link.eventSeq + 1]);
-      expect(after.firstViewedAt).not.toBeNull();
-      expect(await events(link.id)).toEqual([
-        { seq: 1, type: 'created' },
-        { seq: 2, type: 'viewed' },
-      ]);
-      expect((await verifyAudit(h.ctx, { linkId: link.id })).breaks).toEqual([]);
+    it('counts every link of the batch, moves each chain head and inserts each event', async () => {
+      const links = await freshLinks(5);
+      const counted = await countMany(links.map((l) => entry(l)));
+      expect([...counted.keys()].sort()).toEqual(links.map((l) => l.id).sort());
+      for (const link of links) {
+        expect(counted.get(link.id)).toEqual({ viewCount: 1, downloadCount: 0 });
+        const after = await read(link.id);
+        expect([after.viewCount, after.eventSeq]).toEqual([1, link.eventSeq + 1]);
+        expect(after.firstViewedAt).not.toBeNull();
+        expect(await events(link.id)).toEqual([
+          { seq: 1, type: 'created' },
+          { seq: 2, type: 'viewed' },
+        ]);
+        expect((await verifyAudit(h.ctx, { linkId: link.id })).breaks).toEqual([]);
+      }
     });
 
-    it('writes nothing when the head moved since it was read, and the view path then counts in two', async () => {
-      const stale = await read((await buildLink(ws)).id);
+    it('leaves untouched the links whose head moved or that no longer pass, and counts the rest', async () => {
+      const [good, stale, revoked, limitedSeed] = await freshLinks(4);
       expect((await ws.api('PATCH', `/v1/links/${stale.id}`, { label: 'moved the head' })).status).toBe(200);
-      expect(await countOn(stale, { seq: stale.eventSeq, hash: stale.lastEventHash })).toBeNull();
-      expect((await read(stale.id)).viewCount).toBe(0);
-      expect((await events(stale.id)).map((e) => e.type)).toEqual(['created', 'updated']);
-      // Through the API the same stale head is met by the fallback, in the same transaction.
-      expect((await send(h.app, 'GET', `/v1/shared/${(await buildLinkToken(ws, stale.id))}`)).status).toBe(200);
+      expect((await ws.api('POST', `/v1/links/${revoked.id}/revoke`)).status).toBe(200);
+      const limitedLink = await buildLink(ws, { max_views: 1 });
+      expect((await send(h.app, 'GET', `/v1/shared/${limitedLink.token}`)).status).toBe(200);
+      const limited = await read(limitedLink.id);
+      const revokedNow = await read(revoked.id);
+      const before = await Promise.all([stale, revokedNow, limited].map(async (l) => ({ link: await read(l.id), events: await events(l.id) })));
+
+      const counted = await countMany([entry(good), entry(stale), entry(revokedNow), entry(limited), entry(limitedSeed)]);
+      expect([...counted.keys()].sort()).toEqual([good.id, limitedSeed.id].sort());
+      for (const { link, events: was } of before) {
+        const now = await read(link.id);
+        expect([now.viewCount, now.eventSeq, now.lastEventHash]).toEqual([link.viewCount, link.eventSeq, link.lastEventHash]);
+        expect(await events(link.id)).toEqual(was);
+      }
+      // Through the API the stale head is met by the transaction path, which counts it.
+      expect((await send(h.app, 'GET', `/v1/shared/${await tokenOf(ws, stale.id)}`)).status).toBe(200);
+      expect((await read(stale.id)).viewCount).toBe(1);
+      for (const l of [good, stale, revokedNow, limited, limitedSeed]) expect((await verifyAudit(h.ctx, { linkId: l.id })).breaks).toEqual([]);
     });
 
-    it('writes nothing for a link that no longer passes (revoked, at its view limit)', async () => {
-      const revoked = await buildLink(ws);
-      await ws.api('POST', `/v1/links/${revoked.id}/revoke`);
-      const r = await read(revoked.id);
-      expect(await countOn(r, { seq: r.eventSeq, hash: r.lastEventHash })).toBeNull();
-      const limited = await buildLink(ws, { max_views: 1 });
-      expect((await send(h.app, 'GET', `/v1/shared/${limited.token}`)).status).toBe(200);
-      const l = await read(limited.id);
-      expect(await countOn(l, { seq: l.eventSeq, hash: l.lastEventHash })).toBeNull();
-      expect((await read(limited.id)).viewCount).toBe(1);
-      for (const id of [revoked.id, limited.id]) expect((await verifyAudit(h.ctx, { linkId: id })).breaks).toEqual([]);
+    it('two batches over the same links in opposite orders, meeting at a locked row: no deadlock, each link counted once', async () => {
+      // The plan must follow each batch's own order, as it does on a real table (an index
+      // lookup per input row): on a table of a few rows PostgreSQL would rather scan it in id
+      // order for both. So the table gets 20,000 more rows, and the planner the news.
+      const pad = await freshLinks(1);
+      await sql`insert into links select r.* from links l, generate_series(1, 20000) g, jsonb_populate_record(null::links, to_jsonb(l) || jsonb_build_object('id', 'lnk_pad_' || g, 'token_hash', md5('t' || g), 'short_code_hash', md5('c' || g))) r where l.id = ${pad[0].id}`.execute(h.ctx.database.db);
+      await sql`analyze links`.execute(h.ctx.database.db);
+      // Fresh connections, so the statement is planned now (a connection's cached plan would not be).
+      const own = openDatabase({ dataDir: '', databaseUrl: h.ctx.config.databaseUrl });
+      onTestFinished(() => own.close());
+      const db = own.db;
+      const inBatchOrder = (entries: BatchedCount[]) => db.transaction().execute((tx) => countAndAppendMany(tx, { view: true, download: false }, entries));
+      const links = await freshLinks(9);
+      const forward = links.map((l) => entry(l));
+      const middle = links[4];
+      // Hold the middle row: the forward batch stops there holding the rows before it, the
+      // reversed one holding the rows after it, unless both take their locks in one order.
+      let batches: Promise<Array<Map<string, unknown>>> | undefined;
+      await db.transaction().execute(async (tx) => {
+        await tx.selectFrom('links').select('id').where('id', '=', middle.id).forUpdate().execute();
+        batches = Promise.all([inBatchOrder(forward), inBatchOrder([...forward].reverse())]);
+        batches.catch(() => undefined);
+        // Asked on another connection: inside this transaction pg_stat_activity would not change.
+        for (let waited = 0; waited < 5000; waited += 20) {
+          const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(h.ctx.database.db);
+          if (rows[0].n >= 2) return;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        throw new Error('the batches never waited on the held row');
+      });
+      const [a, b] = await (batches as Promise<Array<Map<string, unknown>>>);
+      expect(a.size + b.size).toBe(links.length);
+      for (const link of links) expect((await read(link.id)).viewCount).toBe(1);
     });
 
-    it('many views of one link at once: each counted once, by one path or the other, the chain intact', async () => {
-      const link = await buildLink(ws);
-      const statuses = await Promise.all(Array.from({ length: 40 }, () => send(h.app, 'GET', `/v1/shared/${link.token}`).then((r) => r.status)));
+    it('many views of one link and of many links at once: each counted once, every chain intact', async () => {
+      const one = await buildLink(ws);
+      const many = await Promise.all(Array.from({ length: 10 }, () => buildLink(ws)));
+      const targets = [...Array.from({ length: 40 }, () => one), ...many.flatMap((l) => [l, l, l])];
+      const statuses = await Promise.all(targets.map((l) => send(h.app, 'GET', `/v1/shared/${l.token}`).then((r) => r.status)));
       expect(statuses.filter((s) => s !== 200)).toEqual([]);
-      expect((await read(link.id)).viewCount).toBe(40);
-      const report = await verifyAudit(h.ctx, { linkId: link.id });
-      expect(report).toMatchObject({ events: 41, breaks: [] });
+      expect((await read(one.id)).viewCount).toBe(40);
+      expect(await verifyAudit(h.ctx, { linkId: one.id })).toMatchObject({ events: 41, breaks: [] });
+      for (const l of many) {
+        expect((await read(l.id)).viewCount).toBe(3);
+        expect(await verifyAudit(h.ctx, { linkId: l.id })).toMatchObject({ events: 4, breaks: [] });
+      }
+    });
+
+    it('views of links at their limit, sent together: exactly the limit counted, the rest denied with their event', async () => {
+      const links = await Promise.all(Array.from({ length: 4 }, () => buildLink(ws, { max_views: 3 })));
+      const statuses = await Promise.all(links.flatMap((l) => Array.from({ length: 8 }, () => send(h.app, 'GET', `/v1/shared/${l.token}`).then((r) => r.status))));
+      expect(statuses.filter((s) => s === 200)).toHaveLength(12);
+      expect(statuses.filter((s) => s === 410)).toHaveLength(20);
+      for (const l of links) {
+        expect((await read(l.id)).viewCount).toBe(3);
+        const types = (await events(l.id)).map((e) => e.type);
+        expect(types.filter((t) => t === 'viewed')).toHaveLength(3);
+        expect(types.filter((t) => t === 'access_denied')).toHaveLength(5);
+        expect((await verifyAudit(h.ctx, { linkId: l.id })).breaks).toEqual([]);
+      }
     });
   },
   { only: 'postgres' },
 );
 
 /** The token of a link by id (the API shows it to its creator). */
-async function buildLinkToken(ws: TestWorkspace, id: string): Promise<string> {
+async function tokenOf(ws: TestWorkspace, id: string): Promise<string> {
   return (await ws.api('GET', `/v1/links/${id}`)).body.token;
 }

@@ -1,8 +1,8 @@
 import { evaluateAccess, type AccessAction, type DenyReason } from '../domain/access.js';
-import type { EventInput } from '../domain/event.js';
+import type { AuditEvent, EventInput } from '../domain/event.js';
 import type { GrantClaims } from '../domain/grants.js';
 import type { Db, Tx } from '../storage/database.js';
-import { appendLinkEvent, appendToChain, chainedEvent, countAndAppend, type ExpectedHead } from '../storage/events.js';
+import { appendLinkEvent, appendToChain, chainedEvent, countAndAppendMany, type BatchedCount, type ExpectedHead } from '../storage/events.js';
 import { createGroupCommitter } from '../storage/group-commit.js';
 import { countView, findLinkById } from '../storage/links.js';
 import { runsInProcess } from '../storage/prepared.js';
@@ -52,6 +52,17 @@ export type PublicLedger = {
 const denialEvent = (reason: DenyReason, action: AccessAction, base: EventBase): EventInput =>
   reason === 'expired' ? { ...base, type: 'expired', reason, metadata: { action } } : { ...base, type: 'access_denied', reason, metadata: { action } };
 
+const countedTypes = (job: CountJob): Array<'viewed' | 'downloaded'> => (job.view ? (job.download ? ['viewed', 'downloaded'] : ['viewed']) : ['downloaded']);
+
+/** The events a count writes, chained on from the link's sequence number `seq` and last hash `prev`. */
+function countedEvents(job: CountJob, seq: number, prev: string | null): AuditEvent[] {
+  return countedTypes(job).map((type) => {
+    const event = chainedEvent(job.link, ++seq, prev, { ...job.base, type, metadata: job.metadata }, job.now);
+    prev = event.hash;
+    return event;
+  });
+}
+
 /**
  * Counts in one conditional update and chains the events in the same
  * transaction. When the update finds the link changed under it (revoked,
@@ -60,22 +71,10 @@ const denialEvent = (reason: DenyReason, action: AccessAction, base: EventBase):
  */
 async function count(tx: Tx, job: CountJob): Promise<CountResult> {
   const { link, base, now } = job;
-  const types: Array<'viewed' | 'downloaded'> = job.view ? (job.download ? ['viewed', 'downloaded'] : ['viewed']) : ['downloaded'];
-  const chain = (seq: number, prev: string | null) =>
-    types.map((type) => {
-      const event = chainedEvent(link, ++seq, prev, { ...base, type, metadata: job.metadata }, now);
-      prev = event.hash;
-      return event;
-    });
-  const what = { view: job.view, download: job.download };
-  // Where every statement is a round trip, first try it in one, on the head the lookup read.
-  if (link.head && !runsInProcess(tx)) {
-    const done = await countAndAppend(tx, link, what, link.head, chain(link.head.seq, link.head.hash), now);
-    if (done) return { ok: true, ...done };
-  }
-  const counted = await countView(tx, link, { ...what, events: types.length }, now);
+  const events = countedTypes(job).length;
+  const counted = await countView(tx, link, { view: job.view, download: job.download, events }, now);
   if (counted) {
-    await appendToChain(tx, link.id, chain(counted.eventSeq - types.length, counted.lastEventHash));
+    await appendToChain(tx, link.id, countedEvents(job, counted.eventSeq - events, counted.lastEventHash));
     return { ok: true, viewCount: counted.viewCount, downloadCount: counted.downloadCount };
   }
   const fresh = await findLinkById(tx, link.workspaceId, link.id);
@@ -84,6 +83,43 @@ async function count(tx: Tx, job: CountJob): Promise<CountResult> {
   const reason: DenyReason = decision.allow ? 'forbidden' : decision.reason;
   if (fresh) await appendLinkEvent(tx, fresh, denialEvent(reason, job.action, base), now);
   return { ok: false, reason };
+}
+
+/**
+ * Where every statement is a round trip (PostgreSQL), a batch's counts are
+ * first tried in one statement per kind, each on the chain head its lookup
+ * read (countAndAppendMany): most views then cost no statement of their own
+ * and no BEGIN or COMMIT. What it does not count (the link no longer passes,
+ * its head moved, a second view of the same link in the batch, a denial)
+ * runs in the batch's transaction as above. Never throws: a statement that
+ * failed wrote nothing, and its jobs go to the transaction too.
+ */
+async function countInOneStatement(db: Db, jobs: LedgerJob[]): Promise<Array<{ value: CountResult } | undefined>> {
+  const out: Array<{ value: CountResult } | undefined> = jobs.map(() => undefined);
+  const seen = new Set<string>();
+  const kinds = new Map<string, Array<{ index: number; job: CountJob }>>();
+  jobs.forEach((job, index) => {
+    if (job.kind !== 'count' || !job.link.head || seen.has(job.link.id)) return;
+    seen.add(job.link.id);
+    const kind = `${job.view}/${job.download}`;
+    kinds.set(kind, [...(kinds.get(kind) ?? []), { index, job }]);
+  });
+  for (const group of kinds.values()) {
+    const entries: BatchedCount[] = group.map(({ job }) => {
+      const head = job.link.head as ExpectedHead;
+      return { link: job.link, expected: head, events: countedEvents(job, head.seq, head.hash), now: job.now };
+    });
+    try {
+      const counted = await countAndAppendMany(db, { view: group[0].job.view, download: group[0].job.download }, entries);
+      for (const { index, job } of group) {
+        const c = counted.get(job.link.id);
+        if (c) out[index] = { value: { ok: true, ...c } };
+      }
+    } catch {
+      // Nothing of this statement was written: its jobs take the transaction path.
+    }
+  }
+  return out;
 }
 
 /** Runs one job inside a transaction it shares with its batch. */
@@ -115,7 +151,12 @@ export const LEDGER_CLOSED = 'PORTHOLE_LEDGER_CLOSED';
 
 /** The ledger on this thread's own connection, through a group committer. */
 export function inProcessLedger(db: Db, opts: LedgerOptions): PublicLedger & { run(job: LedgerJob): Promise<CountResult | null> } {
-  const committer = createGroupCommitter(db, { maxInFlight: opts.maxInFlight, maxBatch: 256, onBatch: opts.onBatch });
-  const run = (job: LedgerJob) => committer.run(job.link.id, (tx) => recordJob(tx, job));
+  const committer = createGroupCommitter<LedgerJob>(db, {
+    maxInFlight: opts.maxInFlight,
+    maxBatch: 256,
+    onBatch: opts.onBatch,
+    settleFirst: runsInProcess(db) ? undefined : (jobs) => countInOneStatement(db, jobs),
+  });
+  const run = (job: LedgerJob) => committer.run(job.link.id, job, (tx) => recordJob(tx, job) as Promise<CountResult | null>);
   return { run, ...ledgerOver(run, () => committer.drain()) };
 }

@@ -1,11 +1,11 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type QueryCreator, type Selectable } from 'kysely';
 import { eventHash, type AuditEvent, type EventInput, type EventType } from '../domain/event.js';
 import { newId } from '../domain/ids.js';
 import type { Executor } from './database.js';
 import { parseJson } from './json.js';
 import { countingUpdate } from './links.js';
 import { preparedQuery, runsInProcess } from './prepared.js';
-import type { EventsTable } from './schema.js';
+import type { DB, EventsTable } from './schema.js';
 
 export function toEvent(r: Selectable<EventsTable>): AuditEvent {
   return {
@@ -259,64 +259,98 @@ const eventColumnTypes: Record<(typeof eventColumns)[number], 'text' | 'integer'
 };
 
 export type ExpectedHead = { seq: number; hash: string | null };
-type CountedRow = { view_count: number; download_count: number };
+
+/** One link's view or download to count in a batch, on the chain head its lookup read. */
+export type BatchedCount = { link: { id: string; grantEpoch: number }; expected: ExpectedHead; events: AuditEvent[]; now: number };
+
+type BatchCountRow = { id: string; view_count: number; download_count: number };
+
+const eventArray = (c: (typeof eventColumns)[number]) => `events_${c}`;
 
 /**
- * On PostgreSQL, the count of a view or download and its chained events in
- * one statement, built on the chain head the caller read with the link: the
- * counting update (countingUpdate, the same as countView's) also moves the
- * head, only if it is still the one expected, and the events are inserted
- * from its result, so nothing is written when it does not match.
+ * On PostgreSQL, where every statement is a round trip: many links' views (or
+ * downloads), each with its chained events, counted in one statement. Each row
+ * goes through the counting update (countingUpdate, the same conditions as
+ * countView's), which also moves the link's chain head, only if it is still
+ * the one the caller read; the events of the rows it counted are inserted from
+ * its result. The rows are locked in id order first, as the batch path's
+ * transactions lock them, so concurrent batches cannot deadlock. One form per
+ * kind of count; the parameters are arrays, so the text is the same for every
+ * batch size and stays one prepared statement.
  */
-const countAndAppendQueries = new Map(
+const countManyQueries = new Map(
   (['view', 'download', 'both'] as const).map((what) => {
     const view = what !== 'download';
     const download = what !== 'view';
-    const n = view && download ? 2 : 1;
-    const slot = (i: number, column: string) => `e${i}_${column}`;
-    const names = ['id', 'epoch', 'now', 'seq', 'prev', 'head', ...Array.from({ length: n }, (_, i) => eventColumns.map((c) => slot(i, c))).flat()];
-    const query = preparedQuery<Record<string, unknown>, CountedRow>(names, (db, p) =>
+    const names = ['ids', 'epochs', 'nows', 'seqs', 'prevs', 'heads', ...eventColumns.map(eventArray)];
+    const unnest = (value: unknown, type: string) => sql`unnest(cast(${value} as ${sql.raw(type)}[]))`;
+    const query = preparedQuery<Record<string, unknown>, BatchCountRow>(names, (db, p) =>
       db
-        .with('counted', (w) =>
-          countingUpdate(w, { id: p.id as string, epoch: p.epoch as number, now: p.now as number, events: n }, view, download)
-            .set({ last_event_hash: p.head as string })
-            .where('event_seq', '=', p.seq as number)
-            .where('last_event_hash', 'is not distinct from', p.prev as string | null)
-            .returning(['view_count', 'download_count']),
+        .with('input', (w) =>
+          w.selectNoFrom([
+            unnest(p.ids, 'text').as('in_id'),
+            unnest(p.epochs, 'integer').as('in_epoch'),
+            unnest(p.nows, 'bigint').as('in_now'),
+            unnest(p.seqs, 'integer').as('in_seq'),
+            unnest(p.prevs, 'text').as('in_prev'),
+            unnest(p.heads, 'text').as('in_head'),
+          ]),
         )
-        .with('appended', (w) => {
-          const row = (i: number) =>
-            w.selectFrom('counted').select(eventColumns.map((c) => sql`cast(${p[slot(i, c)]} as ${sql.raw(eventColumnTypes[c])})`.as(c)));
-          return w
+        .with('locked', (w) => w.selectFrom('links').select('id').where('id', '=', sql<string>`any(cast(${p.ids} as text[]))`).orderBy('id').forUpdate())
+        .with('counted', (w) =>
+          // The CTEs above are in scope; countingUpdate only needs the tables.
+          countingUpdate(w as unknown as QueryCreator<DB>, { id: sql.ref<string>('in_id'), epoch: sql.ref<number>('in_epoch'), now: sql.ref<number>('in_now'), events: view && download ? 2 : 1 }, view, download)
+            .from(sql`input`.as('input'))
+            .set({ last_event_hash: sql.ref<string>('in_head') })
+            .where('event_seq', '=', sql.ref<number>('in_seq'))
+            .where('last_event_hash', 'is not distinct from', sql.ref<string | null>('in_prev'))
+            .where(sql<boolean>`id in (select id from locked)`)
+            .returning(['id', 'view_count', 'download_count']),
+        )
+        .with('appended', (w) =>
+          w
             .insertInto('events')
             .columns([...eventColumns])
-            .expression(n === 1 ? row(0) : row(0).unionAll(row(1)));
-        })
+            .expression(
+              w
+                .selectFrom(w.selectNoFrom(eventColumns.map((c) => unnest(p[eventArray(c)], eventColumnTypes[c]).as(c))).as('batch'))
+                .selectAll()
+                .where(sql<boolean>`link_id in (select id from counted)`) as never,
+            ),
+        )
         .selectFrom('counted')
-        .select(['view_count', 'download_count']),
+        .select(['id', 'view_count', 'download_count']),
     );
     return [what, query] as const;
   }),
 );
 
 /**
- * Counts and appends `events` (chained onto `expected`) in one round trip.
- * Null when the link no longer passes or its chain head moved: nothing was
- * written, and the caller takes the two-statement path.
+ * Counts each entry (links all different, all of one kind) and appends its
+ * events in one round trip. The result has the counters of the links it
+ * counted; for the others nothing was written: the link no longer passes or
+ * its chain head moved, and the caller takes the transaction path.
  */
-export async function countAndAppend(
+export async function countAndAppendMany(
   db: Executor,
-  link: { id: string; grantEpoch: number },
   opts: { view: boolean; download: boolean },
-  expected: ExpectedHead,
-  events: AuditEvent[],
-  now: number,
-): Promise<{ viewCount: number; downloadCount: number } | null> {
+  entries: BatchedCount[],
+): Promise<Map<string, { viewCount: number; downloadCount: number }>> {
   const what = opts.view && opts.download ? 'both' : opts.view ? 'view' : 'download';
-  const params: Record<string, unknown> = { id: link.id, epoch: link.grantEpoch, now, seq: expected.seq, prev: expected.hash, head: events[events.length - 1].hash };
-  events.forEach((e, i) => {
-    for (const [column, value] of Object.entries(eventRow(e))) params[`e${i}_${column}`] = value;
-  });
-  const [r] = await (countAndAppendQueries.get(what) as NonNullable<ReturnType<typeof countAndAppendQueries.get>>)(db, params);
-  return r ? { viewCount: r.view_count, downloadCount: r.download_count } : null;
+  const params: Record<string, unknown[]> = { ids: [], epochs: [], nows: [], seqs: [], prevs: [], heads: [] };
+  for (const c of eventColumns) params[eventArray(c)] = [];
+  for (const { link, expected, events, now } of entries) {
+    params.ids.push(link.id);
+    params.epochs.push(link.grantEpoch);
+    params.nows.push(now);
+    params.seqs.push(expected.seq);
+    params.prevs.push(expected.hash);
+    params.heads.push(events[events.length - 1].hash);
+    for (const e of events) {
+      const row = eventRow(e);
+      for (const c of eventColumns) params[eventArray(c)].push(row[c]);
+    }
+  }
+  const rows = await (countManyQueries.get(what) as NonNullable<ReturnType<typeof countManyQueries.get>>)(db, params);
+  return new Map(rows.map((r) => [r.id, { viewCount: r.view_count, downloadCount: r.download_count }]));
 }

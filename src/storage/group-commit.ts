@@ -1,10 +1,13 @@
 import type { Db, Tx } from './database.js';
 
-type Job<T> = { key: string; work: (tx: Tx) => Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void };
+type Job<T, D> = { key: string; item: D; work: (tx: Tx) => Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void };
 
-export type GroupCommitter = {
-  /** Runs `work` inside a transaction shared with other concurrent jobs; resolves after the commit. */
-  run<T>(key: string, work: (tx: Tx) => Promise<T>): Promise<T>;
+export type GroupCommitter<D> = {
+  /**
+   * Runs `work` inside a transaction shared with other concurrent jobs;
+   * resolves after the commit. `item` is what `settleFirst` sees of the job.
+   */
+  run<T>(key: string, item: D, work: (tx: Tx) => Promise<T>): Promise<T>;
   /** Waits until nothing is queued or running. */
   drain(): Promise<void>;
 };
@@ -15,16 +18,48 @@ export type GroupCommitter = {
  * of N, and no caller hears "done" before its write is committed.
  * Jobs in a batch run in key order so concurrent batches lock rows in the
  * same order. If a batch fails, each of its jobs is retried alone so one bad
- * job cannot fail its neighbours.
+ * job cannot fail its neighbours. Where a round trip costs more than the work
+ * (PostgreSQL), `settleFirst` may settle most of a batch in one statement.
  */
-export function createGroupCommitter(db: Db, opts: { maxInFlight: number; maxBatch: number; onBatch?: (size: number) => void }): GroupCommitter {
-  let queue: Job<any>[] = [];
+export type GroupCommitOptions<D> = {
+  maxInFlight: number;
+  maxBatch: number;
+  onBatch?: (size: number) => void;
+  /**
+   * Settles what it can of a batch, before and outside its transaction (each
+   * outcome it returns must already be committed); the jobs it leaves
+   * (undefined) run in the transaction. If it throws, it must have written
+   * nothing, and every job runs in the transaction.
+   */
+  settleFirst?: (items: D[]) => Promise<Array<{ value: unknown } | undefined>>;
+};
+
+export function createGroupCommitter<D>(db: Db, opts: GroupCommitOptions<D>): GroupCommitter<D> {
+  let queue: Job<any, D>[] = [];
   let inFlight = 0;
   let idle: Array<() => void> = [];
 
-  const runBatch = async (batch: Job<any>[]) => {
-    opts.onBatch?.(batch.length);
-    batch.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  /** The jobs `settleFirst` did not settle. */
+  const settleFirst = async (batch: Job<any, D>[]): Promise<Job<any, D>[]> => {
+    if (!opts.settleFirst) return batch;
+    let settled: Array<{ value: unknown } | undefined>;
+    try {
+      settled = await opts.settleFirst(batch.map((job) => job.item));
+    } catch {
+      return batch;
+    }
+    return batch.filter((job, i) => {
+      const outcome = settled[i];
+      if (outcome) job.resolve(outcome.value);
+      return !outcome;
+    });
+  };
+
+  const runBatch = async (all: Job<any, D>[]) => {
+    opts.onBatch?.(all.length);
+    all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const batch = await settleFirst(all);
+    if (batch.length === 0) return;
     try {
       const results = await db.transaction().execute(async (tx) => {
         const out: unknown[] = [];
@@ -65,9 +100,9 @@ export function createGroupCommitter(db: Db, opts: { maxInFlight: number; maxBat
   };
 
   return {
-    run(key, work) {
+    run(key, item, work) {
       return new Promise((resolve, reject) => {
-        queue.push({ key, work, resolve, reject });
+        queue.push({ key, item, work, resolve, reject });
         // Let the requests already in this turn of the event loop join the batch.
         if (queue.length === 1 && inFlight < opts.maxInFlight) setImmediate(pump);
       });

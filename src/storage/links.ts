@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, type QueryCreator, type Selectable } from 'kysely';
+import { isExpression, type Expression, type ExpressionBuilder, type QueryCreator, type Selectable } from 'kysely';
 import type { AccessRole, Link, LinkFilter, LinkSettings, LinkStatus } from '../domain/link.js';
 import type { Executor } from './database.js';
 import { parseJson } from './json.js';
@@ -321,6 +321,10 @@ export async function findPublicLink(db: Executor, kind: 'token' | 'code', hash:
 export type CountedView = { viewCount: number; downloadCount: number; eventSeq: number; lastEventHash: string | null };
 
 export type CountParams = { id: string; epoch: number; now: number; events: number };
+
+/** A value, or (in the batch form, one row per link) the expression that gives each row's. */
+type PerRow<T> = T | Expression<T>;
+export type CountSource = { id: PerRow<string>; epoch: PerRow<number>; now: PerRow<number>; events: number };
 type CountRow = { view_count: number; download_count: number; event_seq: number; last_event_hash: string | null };
 
 /**
@@ -330,14 +334,14 @@ type CountRow = { view_count: number; download_count: number; event_seq: number;
  * written in SQL: countView runs it, and PostgreSQL's one-statement count
  * (countAndAppend in events.ts) builds on it.
  */
-export function countingUpdate(qc: QueryCreator<DB>, p: CountParams, view: boolean, download: boolean) {
+export function countingUpdate(qc: QueryCreator<DB>, p: CountSource, view: boolean, download: boolean) {
   return qc
     .updateTable('links')
     .set((eb) => ({
       ...(view
         ? {
             view_count: eb('view_count', '+', 1),
-            first_viewed_at: eb.fn.coalesce('first_viewed_at', eb.val(p.now)),
+            first_viewed_at: eb.fn.coalesce('first_viewed_at', isExpression(p.now) ? p.now : eb.val(p.now)),
             last_viewed_at: p.now,
           }
         : {}),
