@@ -121,6 +121,18 @@ describeEachDialect(
       }
     });
 
+    it('stores what a visitor sent byte for byte through the batch\'s arrays (quotes, braces, commas, backslashes, NULL-like text)', async () => {
+      const agents = ['a "quoted" agent', 'braces {x,y} and, commas', 'back\\slash \\" mix', 'NULL', '', "it's ünïcødé ✓"];
+      const links = await Promise.all(agents.map(() => buildLink(ws)));
+      const statuses = await Promise.all(links.map((l, i) => send(h.app, 'GET', `/v1/shared/${l.token}`, undefined, { 'user-agent': agents[i] }).then((r) => r.status)));
+      expect(statuses).toEqual(agents.map(() => 200));
+      for (const [i, l] of links.entries()) {
+        const viewed = await h.ctx.database.db.selectFrom('events').select(['user_agent']).where('link_id', '=', l.id).where('type', '=', 'viewed').execute();
+        expect(viewed).toEqual([{ user_agent: agents[i] === '' ? null : agents[i] }]);
+        expect((await verifyAudit(h.ctx, { linkId: l.id })).breaks).toEqual([]);
+      }
+    });
+
     it('views of links at their limit, sent together: exactly the limit counted, the rest denied with their event', async () => {
       const links = await Promise.all(Array.from({ length: 4 }, () => buildLink(ws, { max_views: 3 })));
       const statuses = await Promise.all(links.flatMap((l) => Array.from({ length: 8 }, () => send(h.app, 'GET', `/v1/shared/${l.token}`).then((r) => r.status))));
