@@ -5,6 +5,7 @@ import type { ContentCache } from './content-cache.js';
 import type { Metrics } from './metrics.js';
 import type { MissLimiter } from './miss-limiter.js';
 import type { PublicLedger } from './public-ledger.js';
+import type { SharedLimits } from './shared-limits.js';
 
 /** What every use-case needs: the database, the secret box, the configuration and a clock. */
 export type AppContext = {
@@ -17,6 +18,8 @@ export type AppContext = {
   misses: MissLimiter;
   /** Wrong passwords, per link and client. */
   passwordAttempts: MissLimiter;
+  /** The Redis behind both limiters when REDIS_URL is set (closed with the context). */
+  sharedLimits: SharedLimits | null;
   /** Counters for operators (Prometheus, set by the HTTP layer). */
   metrics: Metrics;
   /** Immutable resource content (versions, type declarations by stamp). */

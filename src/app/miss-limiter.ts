@@ -1,7 +1,7 @@
 /**
  * Throttles clients that keep guessing: after `limit` misses (malformed or
  * unknown identifiers) within `windowMs`, a client is refused until its window ends.
- * In memory per instance; REDIS_URL shares it between instances.
+ * In memory per instance; with REDIS_URL, shared-limits.ts shares it between instances.
  */
 export type MissLimiter = {
   /** Seconds to wait when the client is over its limit, else 0. */

@@ -8,12 +8,16 @@ import { createContentCache } from './content-cache.js';
 import { noMetrics } from './metrics.js';
 import { threadedLedger } from './ledger-thread.js';
 import { createMemoryMissLimiter } from './miss-limiter.js';
+import { createSharedLimits } from './shared-limits.js';
 import { inProcessLedger, type PublicLedger } from './public-ledger.js';
 
 /** Opens the database, migrates it and assembles the context every use-case gets. */
 export async function openContext(config: Config, opts: { migrate?: boolean } = {}): Promise<AppContext> {
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteRole: 'main' });
   if (opts.migrate !== false) await migrateToLatest(database.db);
+  // With REDIS_URL the limits are shared by every instance; without, each keeps its own.
+  const sharedLimits = config.redisUrl ? createSharedLimits(config.redisUrl, { prefix: config.redisPrefix }) : null;
+  const limiter = (name: string, opts: { limit: number; windowMs: number }) => (sharedLimits ? sharedLimits.limiter(name, opts) : createMemoryMissLimiter(opts));
   const ctx: AppContext = {
     database,
     box: createSecretBox(resolveSecret(config)),
@@ -22,8 +26,9 @@ export async function openContext(config: Config, opts: { migrate?: boolean } = 
     // Batches are reported through whatever metrics the context holds when they run.
     ledger: openLedger(database, (size) => ctx.metrics.batch(size)),
     metrics: noMetrics,
-    misses: createMemoryMissLimiter({ limit: 30, windowMs: 60_000 }),
-    passwordAttempts: createMemoryMissLimiter({ limit: 10, windowMs: 15 * 60_000 }),
+    misses: limiter('misses', { limit: 30, windowMs: 60_000 }),
+    passwordAttempts: limiter('password-attempts', { limit: 10, windowMs: 15 * 60_000 }),
+    sharedLimits,
     contentCache: createContentCache(),
   };
   return ctx;
@@ -40,8 +45,9 @@ function openLedger(database: Database, onBatch: (size: number) => void): Public
   return inProcessLedger(database.db, { maxInFlight: database.dialect === 'sqlite' ? 1 : 2, onBatch });
 }
 
-/** Settles the public path's writes, then closes the database. */
+/** Settles the public path's writes, then closes the database and the connections to Redis. */
 export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.ledger.close();
   await ctx.database.close();
+  await ctx.sharedLimits?.close();
 }

@@ -19,6 +19,7 @@ const envSchema = z.object({
     .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters (32 bytes)')
     .optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, 'must be 1 to 64 letters, digits or : . _ -').default('porthole:'),
   SMTP_URL: z.string().regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL').optional(),
   MAIL_FROM: z.string().min(3).default('Porthole <porthole@localhost>'),
   LOG_LEVEL: logLevel.default('info'),
@@ -37,6 +38,8 @@ export type Config = Readonly<{
   dataDir: string;
   secret: string | undefined;
   redisUrl: string | undefined;
+  /** Starts every key and channel Porthole uses in Redis, so deployments can share one. */
+  redisPrefix: string;
   smtpUrl: string | undefined;
   mailFrom: string;
   logLevel: z.infer<typeof logLevel>;
@@ -71,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DATA_DIR,
     secret: e.PORTHOLE_SECRET?.toLowerCase(),
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     logLevel: e.LOG_LEVEL,
