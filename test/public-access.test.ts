@@ -120,6 +120,17 @@ describeEachDialect('public access', (h) => {
     expect((await ws.api('GET', `/v1/links/${locked.id}`)).body.view_count).toBe(0);
   });
 
+  it('/meta titles a collection as its page does: by the declared type label, else the type humanized', async () => {
+    expect((await ws.api('PUT', '/v1/resource-types/ai_model', { label: 'AI model', fields: [{ key: 'provider', format: 'text', public: true }] })).status).toBe(200);
+    await buildResource(ws, { type: 'ai_model', id: 'm-1', title: 'Ranker' });
+    const declared = await buildLink(ws, { resource_type: 'ai_model', resource_id: null });
+    expect((await send(h().app, 'GET', `/v1/shared/${declared.token}/meta`)).body.title).toBe('AI model');
+    expect((await send(h().app, 'GET', `/v1/shared/${declared.token}`)).body.collection.type_label).toBe('AI model');
+    await buildResource(ws, { type: 'purchase_order', id: 'po-1', title: 'PO 1' });
+    const undeclared = await buildLink(ws, { resource_type: 'purchase_order', resource_id: null });
+    expect((await send(h().app, 'GET', `/v1/shared/${undeclared.token}/meta`)).body.title).toBe('Purchase order');
+  });
+
   // ---- atomic views (issue point 3) ----
 
   it('counts exactly max_views per link under 200 concurrent requests, stamps first/last view, and keeps each chain intact', async () => {

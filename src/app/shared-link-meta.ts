@@ -1,7 +1,6 @@
 import { authorizePublic, type PublicRequest } from './authorize-public.js';
 import type { AppContext } from './context.js';
 import { findResourceAtVersion } from '../storage/resources.js';
-import { humanize } from '../domain/resource.js';
 import { linkStatus } from '../domain/link.js';
 
 export type SharedLinkMeta = {
@@ -17,11 +16,12 @@ export type SharedLinkMeta = {
  * password or identity check stands in front of the content.
  */
 export async function sharedLinkMeta(ctx: AppContext, req: PublicRequest): Promise<SharedLinkMeta> {
-  const { link } = await authorizePublic(ctx, req, 'meta');
+  const { link, hints } = await authorizePublic(ctx, req, 'meta');
   const guarded = link.passwordHash !== null || link.requiresAuth;
   let title: string | null = null;
   if (!guarded) {
-    if (link.resourceId === null) title = humanize(link.resourceType);
+    // A collection is titled as its page and JSON are: by its type's declared label.
+    if (link.resourceId === null) title = (await ctx.contentCache.type(ctx.database.db, link.workspaceId, link.resourceType, hints.typeStamp)).label;
     else {
       const at = await findResourceAtVersion(ctx.database.db, { workspaceId: link.workspaceId, type: link.resourceType, id: link.resourceId }, link.pinnedVersion);
       title = at?.title ?? null;
