@@ -4,7 +4,8 @@ import { verifyAudit } from '../src/app/verify-audit.js';
 import type { Link } from '../src/domain/link.js';
 import { chainedEvent, countAndAppendMany, type BatchedCount } from '../src/storage/events.js';
 import { openDatabase } from '../src/storage/database.js';
-import { findLinkById } from '../src/storage/links.js';
+import { findLinkById, findPublicLink } from '../src/storage/links.js';
+import { newLinkToken, sha256 } from '../src/domain/tokens.js';
 import { buildLink, buildWorkspace, send, type TestWorkspace } from './helpers/factories.js';
 import { describeEachDialect, type Harness } from './helpers/harness.js';
 
@@ -119,6 +120,26 @@ describeEachDialect(
         expect((await read(l.id)).viewCount).toBe(3);
         expect(await verifyAudit(h.ctx, { linkId: l.id })).toMatchObject({ events: 4, breaks: [] });
       }
+    });
+
+    it('the lookups of one turn go to the database in one statement, and each request gets its own link', async () => {
+      const links = await Promise.all(Array.from({ length: 12 }, () => buildLink(ws)));
+      const own = openDatabase({ dataDir: '', databaseUrl: h.ctx.config.databaseUrl });
+      onTestFinished(() => own.close());
+      const waiting = async () =>
+        (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(h.ctx.database.db)).rows[0].n;
+      let lookups: Promise<Array<Awaited<ReturnType<typeof findPublicLink>>>> | undefined;
+      // With the table locked, every statement the lookups send waits where it can be counted.
+      await h.ctx.database.db.transaction().execute(async (tx) => {
+        await sql`lock table links in access exclusive mode`.execute(tx);
+        lookups = Promise.all([...links.map((l) => findPublicLink(own.db, 'token', sha256(l.token))), findPublicLink(own.db, 'token', sha256(newLinkToken()))]);
+        lookups.catch(() => undefined);
+        for (let waited = 0; waited < 5000 && (await waiting()) === 0; waited += 20) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 200));
+        expect(await waiting()).toBe(1);
+      });
+      const found = await (lookups as Promise<Array<Awaited<ReturnType<typeof findPublicLink>>>>);
+      expect(found.map((f) => f?.link.id ?? null)).toEqual([...links.map((l) => l.id), null]);
     });
 
     it('stores what a visitor sent byte for byte through the batch\'s arrays (quotes, braces, commas, backslashes, NULL-like text)', async () => {

@@ -29,7 +29,8 @@ describeEachDialect(
         const { rows } = await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(conn);
         return rows;
       });
-      const lookup = prepared.filter((p) => p.statement.includes('"links"."token_hash" = $1'));
+      // The hot path looks up every token of a turn at once (turn-batch.ts).
+      const lookup = prepared.filter((p) => p.statement.includes('"links"."token_hash" = any(cast($1 as text[]))'));
       expect(lookup).toHaveLength(1);
       expect(lookup[0].name).toMatch(/^porthole_[0-9a-f]{24}$/);
       expect(prepared.some((p) => p.statement.includes('"workspaces"') && !p.statement.includes('"links"'))).toBe(false);

@@ -1,8 +1,9 @@
-import { isExpression, type Expression, type ExpressionBuilder, type QueryCreator, type Selectable } from 'kysely';
+import { isExpression, sql, type Expression, type ExpressionBuilder, type QueryCreator, type Selectable } from 'kysely';
 import type { AccessRole, Link, LinkFilter, LinkSettings, LinkStatus } from '../domain/link.js';
 import type { Executor } from './database.js';
 import { parseJson } from './json.js';
-import { preparedQuery } from './prepared.js';
+import { preparedQuery, runsInProcess } from './prepared.js';
+import { createTurnBatch, type TurnBatch } from './turn-batch.js';
 import type { DB, LinksTable } from './schema.js';
 
 export type LinkRow = Selectable<LinksTable>;
@@ -267,26 +268,50 @@ void everyLinkColumn;
 
 type PublicLinkRow = LinkRow & { workspace_policy: string; latest_version: number | null; resource_created_at: number | null; type_updated_at: number | null };
 
-const publicLinkBy = (column: 'links.token_hash' | 'links.short_code_hash') =>
-  preparedQuery<{ hash: string }, PublicLinkRow>(['hash'], (db, p) =>
-    db
-      .selectFrom('links')
-      .innerJoin('workspaces', 'workspaces.id', 'links.workspace_id')
-      .leftJoin('resources', (j) =>
-        j
-          .onRef('resources.workspace_id', '=', 'links.workspace_id')
-          .onRef('resources.type', '=', 'links.resource_type')
-          .onRef('resources.id', '=', 'links.resource_id'),
-      )
-      .leftJoin('resource_types', (j) =>
-        j.onRef('resource_types.workspace_id', '=', 'links.workspace_id').onRef('resource_types.type', '=', 'links.resource_type'),
-      )
-      .select(linkRowColumns.map((c) => `links.${c}` as const))
-      .select(['workspaces.policy as workspace_policy', 'resources.latest_version', 'resources.created_at as resource_created_at', 'resource_types.updated_at as type_updated_at'])
-      .where(column, '=', p.hash),
-  );
-const publicLinkByToken = publicLinkBy('links.token_hash');
-const publicLinkByCode = publicLinkBy('links.short_code_hash');
+type LookupColumn = 'links.token_hash' | 'links.short_code_hash';
+
+/** The public lookup's joins and columns, for one secret or for many. */
+const publicLinkSelect = (db: Executor) =>
+  db
+    .selectFrom('links')
+    .innerJoin('workspaces', 'workspaces.id', 'links.workspace_id')
+    .leftJoin('resources', (j) =>
+      j
+        .onRef('resources.workspace_id', '=', 'links.workspace_id')
+        .onRef('resources.type', '=', 'links.resource_type')
+        .onRef('resources.id', '=', 'links.resource_id'),
+    )
+    .leftJoin('resource_types', (j) =>
+      j.onRef('resource_types.workspace_id', '=', 'links.workspace_id').onRef('resource_types.type', '=', 'links.resource_type'),
+    )
+    .select(linkRowColumns.map((c) => `links.${c}` as const))
+    .select(['workspaces.policy as workspace_policy', 'resources.latest_version', 'resources.created_at as resource_created_at', 'resource_types.updated_at as type_updated_at']);
+
+const publicLinkBy = (column: LookupColumn) =>
+  preparedQuery<{ hash: string }, PublicLinkRow>(['hash'], (db, p) => publicLinkSelect(db).where(column, '=', p.hash));
+const publicLinksBy = (column: LookupColumn) =>
+  preparedQuery<{ hashes: string[] }, PublicLinkRow>(['hashes'], (db, p) => publicLinkSelect(db).where(column, '=', sql<string>`any(cast(${p.hashes} as text[]))`));
+const lookups = {
+  token: { one: publicLinkBy('links.token_hash'), many: publicLinksBy('links.token_hash'), key: (r: PublicLinkRow) => r.token_hash },
+  code: { one: publicLinkBy('links.short_code_hash'), many: publicLinksBy('links.short_code_hash'), key: (r: PublicLinkRow) => r.short_code_hash },
+};
+
+/**
+ * Where every statement is a round trip (PostgreSQL), the public lookups that
+ * arrive in one turn of the event loop go to the database as one statement,
+ * per kind of secret. Per database (its root instance, never a transaction).
+ */
+const lookupBatches = new WeakMap<object, Record<'token' | 'code', TurnBatch<string, PublicLinkRow>>>();
+function batchedLookup(db: Executor, kind: 'token' | 'code'): TurnBatch<string, PublicLinkRow> {
+  let batches = lookupBatches.get(db);
+  if (!batches) {
+    const over = (k: 'token' | 'code') =>
+      createTurnBatch<string, PublicLinkRow>(async (hashes) => new Map((await lookups[k].many(db, { hashes })).map((r) => [lookups[k].key(r), r])));
+    batches = { token: over('token'), code: over('code') };
+    lookupBatches.set(db, batches);
+  }
+  return batches[kind];
+}
 
 /** A link found by its secret, with what the public path needs to know about its surroundings. */
 export type PublicLinkLookup = {
@@ -306,7 +331,7 @@ export type PublicLinkLookup = {
  * Across workspaces by design: the secret is the scope.
  */
 export async function findPublicLink(db: Executor, kind: 'token' | 'code', hash: string): Promise<PublicLinkLookup | null> {
-  const [r] = await (kind === 'token' ? publicLinkByToken : publicLinkByCode)(db, { hash });
+  const r = runsInProcess(db) || db.isTransaction ? (await lookups[kind].one(db, { hash }))[0] : await batchedLookup(db, kind).get(hash);
   if (!r) return null;
   const { workspace_policy, latest_version, resource_created_at, type_updated_at, ...row } = r;
   return {
