@@ -102,7 +102,9 @@ async function countInOneStatement(db: Db, jobs: LedgerJob[]): Promise<Array<{ v
     if (job.kind !== 'count' || !job.link.head || seen.has(job.link.id)) return;
     seen.add(job.link.id);
     const kind = `${job.view}/${job.download}`;
-    kinds.set(kind, [...(kinds.get(kind) ?? []), { index, job }]);
+    const group = kinds.get(kind);
+    if (group) group.push({ index, job });
+    else kinds.set(kind, [{ index, job }]);
   });
   for (const group of kinds.values()) {
     const entries: BatchedCount[] = group.map(({ job }) => {
@@ -157,6 +159,6 @@ export function inProcessLedger(db: Db, opts: LedgerOptions): PublicLedger & { r
     onBatch: opts.onBatch,
     settleFirst: runsInProcess(db) ? undefined : (jobs) => countInOneStatement(db, jobs),
   });
-  const run = (job: LedgerJob) => committer.run(job.link.id, job, (tx) => recordJob(tx, job) as Promise<CountResult | null>);
+  const run = (job: LedgerJob) => committer.run(job.link.id, job, (tx) => recordJob(tx, job));
   return { run, ...ledgerOver(run, () => committer.drain()) };
 }
