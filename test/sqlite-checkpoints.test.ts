@@ -2,6 +2,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import { BroadcastChannel } from 'node:worker_threads';
 import { expect, it } from 'vitest';
 import { openDatabase } from '../src/storage/database.js';
 
@@ -59,6 +60,27 @@ it('under constant writes from the writer thread, the WAL still restarts: the wr
   } finally {
     await writer.close();
     await main.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('after a pass that copied many frames, the checkpointer makes another before telling the writer, so the writer is left a few', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'porthole-ckpt-'));
+  const database = openDatabase({ dataDir: dir, sqliteRole: 'main' });
+  const channel = new BroadcastChannel(`porthole-checkpoints:${join(dir, 'porthole.db')}`);
+  const announced: unknown[] = [];
+  channel.onmessage = (m) => announced.push((m as MessageEvent).data);
+  try {
+    await sql`create table blobs (x text)`.execute(database.db);
+    // About 1,200 pages into the WAL, far more than the writer should be left.
+    for (let i = 0; i < 300; i++) await sql`insert into blobs values (${'x'.repeat(16_000)})`.execute(database.db);
+    const deadline = Date.now() + 5000;
+    while (announced.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(announced[0]).toEqual({ passes: expect.any(Number) });
+    expect((announced[0] as { passes: number }).passes).toBeGreaterThanOrEqual(2);
+  } finally {
+    channel.close();
+    await database.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
