@@ -29,7 +29,7 @@ describeEachDialect(
       events: [chainedEvent(link, head.seq + 1, head.hash, { type: 'viewed', ip: '203.0.113.0', userAgent: 'test', email: null, actor: null, metadata: { action: 'view' } }, h.ctx.now())],
       now: h.ctx.now(),
     });
-    const countMany = (entries: BatchedCount[]) => countAndAppendMany(h.ctx.database.db, { view: true, download: false }, entries);
+    const countMany = (entries: BatchedCount[]) => countAndAppendMany(h.ctx.database.db, 'view', entries);
     const events = (id: string) => h.ctx.database.db.selectFrom('events').select(['seq', 'type']).where('link_id', '=', id).orderBy('seq').execute();
     const freshLinks = async (n: number) => Promise.all(Array.from({ length: n }, async () => read((await buildLink(ws)).id)));
 
@@ -84,7 +84,7 @@ describeEachDialect(
       const own = openDatabase({ dataDir: '', databaseUrl: h.ctx.config.databaseUrl });
       onTestFinished(() => own.close());
       const db = own.db;
-      const inBatchOrder = (entries: BatchedCount[]) => db.transaction().execute((tx) => countAndAppendMany(tx, { view: true, download: false }, entries));
+      const inBatchOrder = (entries: BatchedCount[]) => db.transaction().execute((tx) => countAndAppendMany(tx, 'view', entries));
       const links = await freshLinks(9);
       const forward = links.map((l) => entry(l));
       const middle = links[4];

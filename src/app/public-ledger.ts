@@ -4,7 +4,7 @@ import type { GrantClaims } from '../domain/grants.js';
 import type { Db, Tx } from '../storage/database.js';
 import { appendLinkEvent, appendToChain, chainedEvent, countAndAppendMany, type BatchedCount, type ExpectedHead } from '../storage/events.js';
 import { createGroupCommitter } from '../storage/group-commit.js';
-import { countView, findLinkById } from '../storage/links.js';
+import { countKind, countView, findLinkById, type CountKind } from '../storage/links.js';
 import { runsInProcess } from '../storage/prepared.js';
 
 /** Who asked, as every public event records it. */
@@ -97,22 +97,22 @@ async function count(tx: Tx, job: CountJob): Promise<CountResult> {
 async function countInOneStatement(db: Db, jobs: LedgerJob[]): Promise<Array<{ value: CountResult } | undefined>> {
   const out: Array<{ value: CountResult } | undefined> = jobs.map(() => undefined);
   const seen = new Set<string>();
-  const kinds = new Map<string, Array<{ index: number; job: CountJob }>>();
+  const kinds = new Map<CountKind, Array<{ index: number; job: CountJob }>>();
   jobs.forEach((job, index) => {
     if (job.kind !== 'count' || !job.link.head || seen.has(job.link.id)) return;
     seen.add(job.link.id);
-    const kind = `${job.view}/${job.download}`;
+    const kind = countKind(job);
     const group = kinds.get(kind);
     if (group) group.push({ index, job });
     else kinds.set(kind, [{ index, job }]);
   });
-  for (const group of kinds.values()) {
+  for (const [kind, group] of kinds) {
     const entries: BatchedCount[] = group.map(({ job }) => {
       const head = job.link.head as ExpectedHead;
       return { link: job.link, expected: head, events: countedEvents(job, head.seq, head.hash), now: job.now };
     });
     try {
-      const counted = await countAndAppendMany(db, { view: group[0].job.view, download: group[0].job.download }, entries);
+      const counted = await countAndAppendMany(db, kind, entries);
       for (const { index, job } of group) {
         const c = counted.get(job.link.id);
         if (c) out[index] = { value: { ok: true, ...c } };

@@ -3,7 +3,7 @@ import { eventHash, type AuditEvent, type EventInput, type EventType } from '../
 import { newId } from '../domain/ids.js';
 import type { Executor } from './database.js';
 import { parseJson } from './json.js';
-import { countingUpdate } from './links.js';
+import { countingUpdate, countsOf, type CountKind } from './links.js';
 import { preparedQuery, runsInProcess } from './prepared.js';
 import type { DB, EventsTable } from './schema.js';
 
@@ -280,8 +280,7 @@ const eventArray = (c: (typeof eventColumns)[number]) => `events_${c}`;
  */
 const countManyQueries = new Map(
   (['view', 'download', 'both'] as const).map((what) => {
-    const view = what !== 'download';
-    const download = what !== 'view';
+    const { view, download } = countsOf(what);
     const names = ['ids', 'epochs', 'nows', 'seqs', 'prevs', 'heads', ...eventColumns.map(eventArray)];
     const unnest = (value: unknown, type: string) => sql`unnest(cast(${value} as ${sql.raw(type)}[]))`;
     const query = preparedQuery<Record<string, unknown>, BatchCountRow>(names, (db, p) =>
@@ -333,10 +332,9 @@ const countManyQueries = new Map(
  */
 export async function countAndAppendMany(
   db: Executor,
-  opts: { view: boolean; download: boolean },
+  what: CountKind,
   entries: BatchedCount[],
 ): Promise<Map<string, { viewCount: number; downloadCount: number }>> {
-  const what = opts.view && opts.download ? 'both' : opts.view ? 'view' : 'download';
   const params: Record<string, unknown[]> = { ids: [], epochs: [], nows: [], seqs: [], prevs: [], heads: [] };
   for (const c of eventColumns) params[eventArray(c)] = [];
   for (const { link, expected, events, now } of entries) {

@@ -381,6 +381,11 @@ export function countingUpdate(qc: QueryCreator<DB>, p: CountSource, view: boole
     .$if(view, (q) => q.where((eb) => eb.or([eb('max_views', 'is', null), eb('view_count', '<', eb.ref('max_views'))])));
 }
 
+/** What one request counts: a view, a download, or both (an export that opens the link). */
+export type CountKind = 'view' | 'download' | 'both';
+export const countKind = (what: { view: boolean; download: boolean }): CountKind => (what.view && what.download ? 'both' : what.view ? 'view' : 'download');
+export const countsOf = (kind: CountKind) => ({ view: kind !== 'download', download: kind !== 'view' });
+
 /** One prepared form per combination of what is counted. */
 const countQuery = (view: boolean, download: boolean) =>
   preparedQuery<CountParams, CountRow>(['id', 'epoch', 'now', 'events'], (db, p) =>
@@ -390,7 +395,7 @@ const countQueries = {
   view: countQuery(true, false),
   download: countQuery(false, true),
   both: countQuery(true, true),
-};
+} satisfies Record<CountKind, unknown>;
 
 /**
  * The hot path's one conditional statement: validates (not revoked, enabled,
@@ -404,7 +409,7 @@ export async function countView(
   opts: { view: boolean; download: boolean; events: number },
   now: number,
 ): Promise<CountedView | null> {
-  const query = opts.view && opts.download ? countQueries.both : opts.view ? countQueries.view : countQueries.download;
+  const query = countQueries[countKind(opts)];
   const [r] = await query(db, { id: link.id, epoch: link.grantEpoch, now, events: opts.events });
   return r
     ? { viewCount: r.view_count, downloadCount: r.download_count, eventSeq: r.event_seq, lastEventHash: r.last_event_hash }
