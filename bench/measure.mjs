@@ -68,11 +68,13 @@ export async function measure(label, server, pathFor) {
     rps: Math.round(r.requests.average),
     p50: r.latency.p50,
     p99: r.latency.p99,
+    p999: r.latency.p99_9,
+    max: r.latency.max,
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
     cpuPerRequest,
   };
-  console.log(`${label.padEnd(34)} ${String(row.rps).padStart(7)} req/s   p50 ${String(row.p50).padStart(4)} ms   p99 ${String(row.p99).padStart(4)} ms   server CPU ${String(cpuPerRequest).padStart(5)} µs/req   non-2xx ${row.non2xx}   errors ${row.errors}`);
+  console.log(`${label.padEnd(34)} ${String(row.rps).padStart(7)} req/s   p50 ${String(row.p50).padStart(4)} ms   p99 ${String(row.p99).padStart(4)} ms   p99.9 ${String(row.p999).padStart(4)} ms   max ${String(row.max).padStart(4)} ms   server CPU ${String(cpuPerRequest).padStart(5)} µs/req   non-2xx ${row.non2xx}   errors ${row.errors}`);
   return row;
 }
 

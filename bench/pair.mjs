@@ -59,7 +59,7 @@ const median = (values) => {
 console.log('\nmedians');
 for (const [label] of servers) {
   const r = rows[label];
-  console.log(`  ${label.padEnd(6)} ${Math.round(median(r.map((x) => x.rps)))} req/s   p99 ${median(r.map((x) => x.p99))} ms   server CPU ${Math.round(median(r.map((x) => x.cpuPerRequest)))} µs/req`);
+  console.log(`  ${label.padEnd(6)} ${Math.round(median(r.map((x) => x.rps)))} req/s   p99 ${median(r.map((x) => x.p99))} ms   p99.9 ${median(r.map((x) => x.p999))} ms   max ${median(r.map((x) => x.max))} ms   server CPU ${Math.round(median(r.map((x) => x.cpuPerRequest)))} µs/req`);
 }
 console.log(`  this / other: ${(median(rows.this.map((x) => x.rps)) / median(rows.other.map((x) => x.rps))).toFixed(2)}`);
 if ([...rows.this, ...rows.other].some((r) => r.non2xx > 0 || r.errors > 0)) {
