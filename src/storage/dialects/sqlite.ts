@@ -15,7 +15,7 @@ import { registerDirectRunner } from '../direct.js';
 export type SqliteRole = 'main' | 'writer' | 'standalone';
 
 export type SqliteOptions = {
-  /** For a `writer`: the turn flag of the `main` connection it writes beside (see `LockWait`). */
+  /** For a `writer`: the flags it shares with the `main` connection it writes beside (see `LockWait`, `startFinisher`). */
   writeTurn?: SharedArrayBuffer;
   /** How long a write waits for the lock before failing with SQLITE_BUSY (default 5 s). */
   lockWaitMs?: number;
@@ -40,20 +40,34 @@ export function createSqliteDialect(
   database.pragma('foreign_keys = ON');
   // The event loop's connection waits for the lock itself, asynchronously; the others may block their thread.
   database.pragma(`busy_timeout = ${role === 'main' ? 0 : lockWaitMs}`);
-  // The main connection makes the turn flag; the writer thread is given it.
-  const ownTurn = role === 'main' && file !== ':memory:' ? new SharedArrayBuffer(4) : null;
+  // The main connection makes the shared flags (see `Flag`); the writer thread is given them.
+  const ownTurn = role === 'main' && file !== ':memory:' ? new SharedArrayBuffer(4 * FLAGS) : null;
   const turnBuffer = ownTurn ?? (role === 'writer' ? (opts.writeTurn ?? null) : null);
-  const snapshot = new ReadSnapshot(database);
-  const stopCheckpoints = file === ':memory:' ? async () => {} : startCheckpoints(database, snapshot, file, role);
-  const cached = withStatementCache(database, snapshot);
   const turn = turnBuffer ? new Int32Array(turnBuffer) : null;
+  const snapshot = new ReadSnapshot(database, role === 'main' ? turn : null);
+  const stopCheckpoints = file === ':memory:' ? async () => {} : startCheckpoints(database, snapshot, file, role, lockWaitMs, turn);
+  const cached = withStatementCache(database, snapshot);
   const locking: Locking =
     role === 'main' ? { kind: 'wait', wait: new LockWait(database, turn, lockWaitMs) } : turn ? { kind: 'yield', turn, maxMs: lockWaitMs } : { kind: 'plain' };
   return { dialect: new DirectSqliteDialect(cached, database, snapshot, locking), stopCheckpoints, writeTurn: ownTurn };
 }
 
+/**
+ * What the `main` connection and its writer thread share, one Int32 each:
+ * `Turn`, raised by main while it waits for the write lock or holds it (see
+ * `LockWait`); `Restarting`, raised by the writer while its finishing
+ * checkpoint waits for main's read snapshot to leave the WAL, and
+ * `Snapshot`, raised by main while its turn's read snapshot is open (see
+ * `startFinisher` and `ReadSnapshot`).
+ */
+const Flag = { Turn: 0, Restarting: 1, Snapshot: 2 } as const;
+const FLAGS = 3;
+
 /** Frames the writer's finishing checkpoint may be left to copy (see CHECKPOINTER). */
 const FEW_FRAMES = 256;
+
+/** A WAL file larger than this is given back to the file system once writes are quiet. */
+const WAL_KEEP_BYTES = 64 * 1024 * 1024;
 
 // Runs in a worker thread with its own connection: copies the WAL into the database file every
 // half second, and says so on the file's channel. PASSIVE never waits for or blocks the writer.
@@ -63,19 +77,27 @@ const FEW_FRAMES = 256;
 // random write into a large file, the finisher stalled the writer 130-320 ms every time; with
 // the passes, mostly under 55 ms (sometimes still 140-150), and the views' p99.9 went from
 // 297-376 ms to 172-192 ms.
+// Commits never truncate the WAL (see startCheckpoints): when writes are quiet (a tick added
+// few frames, and all are copied) and the file is larger than it needs to stay, this thread
+// truncates it, without waiting for anyone (busy_timeout 0: if a writer or reader is there, the
+// next quiet tick will do).
 const CHECKPOINTER = `
 const { parentPort, workerData, BroadcastChannel } = require('node:worker_threads');
+const { statSync } = require('node:fs');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 db.pragma('busy_timeout = 0');
 const done = new BroadcastChannel(workerData.channel);
+let lastLog = 0;
+const walSize = () => { try { return statSync(workerData.file + '-wal').size; } catch { return 0; } };
 const timer = setInterval(() => {
   try {
     let passes = 0;
     let before = 0;
+    let r = { log: -1, checkpointed: -1 };
     for (let again = true; again && passes < 8; passes++) {
       const started = performance.now();
-      const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+      [r] = db.pragma('wal_checkpoint(PASSIVE)');
       if (r.log < 0) break;
       // A restart of the WAL in between starts the count again.
       const copied = r.checkpointed >= before ? r.checkpointed - before : r.checkpointed;
@@ -85,6 +107,12 @@ const timer = setInterval(() => {
       again = copied > ${FEW_FRAMES} || r.log - r.checkpointed > ${FEW_FRAMES} || performance.now() - started >= 5;
     }
     done.postMessage({ passes });
+    const added = r.log >= lastLog ? r.log - lastLog : r.log;
+    lastLog = r.log;
+    if (r.log >= 0 && added <= ${FEW_FRAMES} && r.log === r.checkpointed && walSize() > ${WAL_KEEP_BYTES}) {
+      const [t] = db.pragma('wal_checkpoint(TRUNCATE)');
+      if (t.busy === 0) { lastLog = 0; done.postMessage({ truncated: true }); }
+    }
   } catch {}
 }, 500);
 parentPort.on('message', (m) => {
@@ -103,14 +131,24 @@ parentPort.on('message', (m) => {
  * one thread that stalls every request behind it. A worker thread does it
  * instead; the connections' own automatic checkpoints are switched off.
  */
-function startCheckpoints(database: Database.Database, snapshot: ReadSnapshot, file: string, role: SqliteRole): () => Promise<void> {
+function startCheckpoints(
+  database: Database.Database,
+  snapshot: ReadSnapshot,
+  file: string,
+  role: SqliteRole,
+  lockWaitMs: number,
+  flags: Int32Array | null,
+): () => Promise<void> {
   database.pragma('wal_autocheckpoint = 0');
-  // After a restart, give back what a burst grew the WAL to, beyond 64 MB.
-  database.pragma('journal_size_limit = 67108864');
+  // A commit never truncates the WAL: after a restart the file is written again from its start.
+  // Truncating a WAL of a few hundred MB frees that much of the page cache, and the commit
+  // that did it (journal_size_limit) stalled every view 36-186 ms. The checkpointer truncates
+  // it instead, once writes are quiet.
+  database.pragma('journal_size_limit = -1');
   const stops: Array<() => Promise<void>> = [];
   const channel = `porthole-checkpoints:${file}`;
   if (role !== 'writer') stops.push(startCheckpointer(file, channel));
-  if (role !== 'main') stops.push(startFinisher(database, snapshot, channel));
+  if (role !== 'main') stops.push(startFinisher(database, snapshot, channel, lockWaitMs, flags));
   let stopped: Promise<void> | undefined;
   return () => (stopped ??= Promise.all(stops.map((stop) => stop())).then(() => undefined));
 }
@@ -128,6 +166,9 @@ function startCheckpointer(file: string, channel: string): () => Promise<void> {
     });
 }
 
+/** How long the writer's finishing checkpoint waits for readers to leave the WAL. */
+const RESTART_WAIT_MS = 10;
+
 /**
  * Under constant writes the checkpointer never catches up with the last
  * frame, and the WAL restarts only after a checkpoint that does. So every two
@@ -136,17 +177,44 @@ function startCheckpointer(file: string, channel: string): () => Promise<void> {
  * the checkpointer has copied the WAL, when what is left is a few frames and
  * a sync of a few pages: its writes wait milliseconds, not the tens of
  * milliseconds a sync of two seconds' pages takes here.
+ *
+ * It is a RESTART checkpoint: it also waits for the readers still on the
+ * WAL's frames to finish, so that the next commit starts the WAL again from
+ * its beginning. The reader there is nearly always the event loop's snapshot
+ * of the turn (`ReadSnapshot`), which on a busy server, ended, is at once
+ * opened again. So first the `Restarting` flag tells the event loop to read
+ * without one, the writer waits (at most RESTART_WAIT_MS) for the one open to
+ * end, and the checkpoint then waits at most as long for any other reader
+ * (an export's stream, another process). With a PASSIVE checkpoint, the restart
+ * failed more often than not and the WAL grew to 120,000-180,000 frames
+ * (500-700 MB) between restarts: every read the event loop makes searches the
+ * WAL's index, and each restart then truncated hundreds of MB. Now the WAL
+ * holds about two seconds of writes.
  */
-function startFinisher(database: Database.Database, snapshot: ReadSnapshot, channel: string): () => Promise<void> {
+function startFinisher(
+  database: Database.Database,
+  snapshot: ReadSnapshot,
+  channel: string,
+  lockWaitMs: number,
+  flags: Int32Array | null,
+): () => Promise<void> {
   const EVERY_MS = 2000;
   let last = Date.now();
   const finish = () => {
     last = Date.now();
     try {
       snapshot.end();
-      database.pragma('wal_checkpoint(PASSIVE)');
+      if (flags) {
+        Atomics.store(flags, Flag.Restarting, 1);
+        Atomics.wait(flags, Flag.Snapshot, 1, RESTART_WAIT_MS);
+      }
+      database.pragma(`busy_timeout = ${RESTART_WAIT_MS}`);
+      database.pragma('wal_checkpoint(RESTART)');
     } catch {
       // Busy or closed: the next round will do.
+    } finally {
+      if (flags) Atomics.store(flags, Flag.Restarting, 0);
+      if (database.open) database.pragma(`busy_timeout = ${lockWaitMs}`);
     }
   };
   const checkpointed = new BroadcastChannel(channel);
@@ -281,23 +349,23 @@ class LockWait {
   private raise(): void {
     if (this.raised || !this.flag) return;
     this.raised = true;
-    Atomics.store(this.flag, 0, 1);
+    Atomics.store(this.flag, Flag.Turn, 1);
   }
   private lower(): void {
     if (!this.raised || !this.flag) return;
     this.raised = false;
-    Atomics.store(this.flag, 0, 0);
-    Atomics.notify(this.flag, 0);
+    Atomics.store(this.flag, Flag.Turn, 0);
+    Atomics.notify(this.flag, Flag.Turn);
   }
 }
 
 /** On the writer thread, before it takes the lock: while the event loop waits for it or holds it, wait (at most `maxMs`). */
 function yieldTurn(flag: Int32Array, maxMs: number): void {
   const until = Date.now() + maxMs;
-  for (let v = Atomics.load(flag, 0); v !== 0; v = Atomics.load(flag, 0)) {
+  for (let v = Atomics.load(flag, Flag.Turn); v !== 0; v = Atomics.load(flag, Flag.Turn)) {
     const left = until - Date.now();
     if (left <= 0) return;
-    Atomics.wait(flag, 0, v, left);
+    Atomics.wait(flag, Flag.Turn, v, left);
   }
 }
 
@@ -312,21 +380,27 @@ const isBusy = (e: unknown): boolean => String((e as { code?: unknown } | null)?
  * committed before the turn's first read, as reads run back to back would.
  * Anything else on the connection (a write, a transaction, a pragma) ends it
  * first, so it never holds up or swallows a write, and a request's own
- * writes are seen by the reads after them.
+ * writes are seen by the reads after them. While the writer thread waits to
+ * restart the WAL (`flags`), reads go without one, each its own.
  */
 export class ReadSnapshot {
   private open = false;
   private readonly beginStmt: Database.Statement;
   private readonly commitStmt: Database.Statement;
-  constructor(private readonly database: Database.Database) {
+  constructor(
+    private readonly database: Database.Database,
+    private readonly flags: Int32Array | null = null,
+  ) {
     this.beginStmt = database.prepare('begin');
     this.commitStmt = database.prepare('commit');
   }
   /** Before a direct read: inside a transaction it takes part in it; otherwise in this turn's snapshot. */
   join(): void {
     if (this.open || this.database.inTransaction) return;
+    if (this.flags && Atomics.load(this.flags, Flag.Restarting) !== 0) return;
     this.beginStmt.run();
     this.open = true;
+    if (this.flags) Atomics.store(this.flags, Flag.Snapshot, 1);
     setImmediate(this.end);
   }
   /** Before anything else runs on the connection. */
@@ -334,6 +408,11 @@ export class ReadSnapshot {
     if (!this.open) return;
     this.open = false;
     if (this.database.inTransaction && this.database.open) this.commitStmt.run();
+    if (this.flags) {
+      Atomics.store(this.flags, Flag.Snapshot, 0);
+      // A writer waiting for this (it raised Restarting first) is woken; otherwise no call.
+      if (Atomics.load(this.flags, Flag.Restarting) !== 0) Atomics.notify(this.flags, Flag.Snapshot);
+    }
   };
 }
 
