@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis as RedisClient } from 'ioredis';
 import { createMemoryMissLimiter, type MissLimiter } from './miss-limiter.js';
 
 /** Counts one miss in the client's window; returns the count and the milliseconds the window has left. */
@@ -41,6 +42,8 @@ type Block = { name: string; client: string; until: number };
  */
 export function createSharedLimits(url: string, opts: { prefix: string }): SharedLimits {
   // Commands fail at once while Redis is away (the miss then counts locally only)...
+  // Loaded only where REDIS_URL is set.
+  const { Redis } = createRequire(import.meta.url)('ioredis') as { Redis: typeof RedisClient };
   const commands = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   // ...while the subscription waits for Redis, and is renewed whenever the connection is.
   const listener = new Redis(url);

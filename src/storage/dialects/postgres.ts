@@ -1,17 +1,23 @@
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { PostgresDialect, sql, type Expression, type RawBuilder } from 'kysely';
 import { isFixedStatement } from '../direct.js';
 
-// int8 (bigint, our epoch milliseconds) and numeric counts come back as numbers, not strings.
-const types = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === 20 || oid === 1700) return (v: string) => Number(v);
-    return pg.types.getTypeParser(oid, format as 'text');
-  },
-};
+// The driver is loaded when a PostgreSQL database is opened: on SQLite, the server and its
+// writer thread do without its few MB of code and heap.
+const require = createRequire(import.meta.url);
+const driver = (): typeof pg => require('pg') as typeof pg;
 
 export function createPostgresDialect(url: string): { dialect: PostgresDialect; pool: pg.Pool } {
+  const pg = driver();
+  // int8 (bigint, our epoch milliseconds) and numeric counts come back as numbers, not strings.
+  const types = {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === 20 || oid === 1700) return (v: string) => Number(v);
+      return pg.types.getTypeParser(oid, format as 'text');
+    },
+  };
   const pool = new pg.Pool({ connectionString: url, max: 10, types: types as pg.CustomTypesConfig });
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it. Queries report their own errors.
