@@ -437,6 +437,17 @@ describeEachDialect('share pages', (h) => {
     const plain = await h().app.inject({ method: 'POST', url: `/shared/${link.token}/unlock`, headers: { 'content-type': 'text/plain' }, payload: 'password=open sesame' });
     expect(plain.statusCode).toBe(400);
     expect(plain.headers['content-type']).toBe('text/html; charset=utf-8');
+    // A form's address opened by GET leads back to the page, whatever the identifier holds (a control character in a Location is a 500).
+    for (const [url, location] of [
+      ['/shared/%00/unlock', '/shared/%00'],
+      ['/s/a%0D%0ASet-Cookie:%20x=1/verify/start', '/s/a%0D%0ASet-Cookie%3A%20x%3D1'],
+      [`/s/${link.short_code}/unlock`, `/s/${link.short_code}`],
+    ]) {
+      const back = await h().app.inject({ method: 'GET', url });
+      expect({ url, status: back.statusCode, location: back.headers.location }).toEqual({ url, status: 303, location });
+    }
+    const refused = await page(h(), '/shared/%00', {});
+    expect(refused.status).toBe(400);
   });
 
   it('gives HEAD requests and preview robots a neutral page and counts no view', async () => {

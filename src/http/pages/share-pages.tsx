@@ -277,8 +277,9 @@ const linkPages =
     );
 
     // A reload or a bookmark of a form's address leads back to the page rather than to a dead end.
+    // The identifier is whatever the address held, not yet checked: encoded, it cannot break the Location header.
     for (const path of ['/:id/unlock', '/:id/verify/start']) {
-      app.get(path, { schema: { hide, params: idParams } }, async (request, reply) => reply.redirect(`${prefix}/${request.params.id}`, 303));
+      app.get(path, { schema: { hide, params: idParams } }, async (request, reply) => reply.redirect(`${prefix}/${encodeURIComponent(request.params.id)}`, 303));
     }
   };
 
