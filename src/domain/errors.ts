@@ -8,6 +8,8 @@ export const errorReasons = [
   'invalid_json',
   'payload_too_large',
   'unsupported_media_type',
+  'headers_too_large',
+  'request_timeout',
   'invalid_token',
   'invalid_cursor',
   // identity

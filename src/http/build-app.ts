@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { sql } from 'kysely';
 import type { AppContext } from '../app/context.js';
 import { requireActor } from './auth.js';
-import { errorBody, installErrorHandler, statusFor, toAppError, type ErrorRenderer } from './error-handler.js';
+import { answerClientError, errorBody, installErrorHandler, statusFor, toAppError, type ErrorRenderer } from './error-handler.js';
 import { maskHeaders, maskUrl } from './log-redaction.js';
 import { addMetricsRoute, prometheusMetrics } from './metrics.js';
 import { clientIpOf, fastViewHandler, type FastView, type FastViewOptions } from './public/fast-view.js';
@@ -71,6 +71,8 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
       if (/^\/(?:shared|s)\//.test(url)) return sendRefusalPage(reply, request, appErr);
       return reply.send(errorBody(appErr, request.id));
     },
+    // The parser's refusals, before any route (a URL or headers past 16 KB, a malformed request): ours too.
+    clientErrorHandler: (err, socket) => answerClientError(err, socket, publicSecurityHeaders),
     genReqId: newRequestId,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
   }).withTypeProvider<ZodTypeProvider>();

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { LEDGER_CLOSED } from '../app/public-ledger.js';
@@ -9,6 +11,8 @@ export const statusFor: Record<ErrorReason, number> = {
   invalid_json: 400,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  headers_too_large: 431,
+  request_timeout: 408,
   invalid_token: 400,
   invalid_cursor: 400,
   unauthenticated: 401,
@@ -84,6 +88,29 @@ export function errorBody(err: AppError, requestId?: string): ErrorBody {
   if (typeof err.details?.rule === 'string') body.rule = err.details.rule;
   if (err.reason === 'internal_error' && requestId) body.request_id = requestId;
   return body;
+}
+
+/**
+ * What Node's HTTP parser refuses before Fastify sees a request (a request
+ * line and headers past 16 KB, a malformed request, one too slow to arrive)
+ * gets the same JSON as every other error, written on the socket, which is
+ * then closed: Fastify's own answer had another shape.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Socket, headers: Readonly<Record<string, string>>): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const appErr =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? new AppError('headers_too_large', 'The request line and headers are too large (16 KB at most)')
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new AppError('request_timeout', 'The request took too long to arrive')
+        : new AppError('invalid_request', 'This is not a well-formed HTTP request');
+  const status = statusFor[appErr.reason];
+  const body = JSON.stringify(errorBody(appErr));
+  const head = Object.entries({ ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' })
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n${body}`);
+  socket.destroy();
 }
 
 /** A page renderer may take over errors on HTML routes; everything else answers JSON. */
