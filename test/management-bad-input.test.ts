@@ -165,4 +165,16 @@ describeEachDialect('content types across the management API', (h) => {
       expect(withBody.json().reason).toBe('unsupported_media_type');
     }
   });
+
+  it('an empty body declared application/json says so, and the same POST without a Content-Type works', async () => {
+    const ws = await buildWorkspace(h());
+    const r = await buildResource(ws);
+    const link = await buildLink(ws, { resource_type: r.type, resource_id: r.id });
+    const url = `/v1/links/${link.id}/revoke`;
+    const declared = await h().app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${ws.apiKey}`, 'content-type': 'application/json' }, payload: '' });
+    expect(declared.statusCode).toBe(400);
+    expect(declared.json()).toEqual({ reason: 'invalid_json', error: expect.stringMatching(/empty.*no Content-Type/) });
+    const bare = await h().app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${ws.apiKey}` } });
+    expect(bare.statusCode).toBe(200);
+  });
 });
