@@ -19,7 +19,7 @@ if (isMainThread) {
   const database = openDatabase({ dataDir: dir, sqliteRole: 'main' });
   await sql`create table counters (id integer primary key, n integer not null, label text)`.execute(database.db);
   await sql`insert into counters (id, n) select value, 0 from json_each(${JSON.stringify(Array.from({ length: 1000 }, (_, i) => i + 1))})`.execute(database.db);
-  const worker = new Worker(new URL(import.meta.url), { workerData: { dir, writeTurn: database.writeTurn } });
+  const worker = new Worker(new URL(import.meta.url), { workerData: { dir, sharedFlags: database.sharedFlags } });
   await new Promise((resolve) => setTimeout(resolve, 500));
   const gaps = [];
   let last = performance.now();
@@ -47,7 +47,7 @@ if (isMainThread) {
   console.log(`  write latency    p50 ${at(writes, 0.5)} ms   p99 ${at(writes, 0.99)} ms   max ${at(writes, 1)} ms`);
   console.log(`  event-loop gaps  p99 ${at(gaps, 0.99)} ms   max ${at(gaps, 1)} ms   (a 1 ms timer; a blocked loop shows as a long gap)`);
 } else {
-  const database = openDatabase({ dataDir: workerData.dir, sqliteRole: 'writer', writeTurn: workerData.writeTurn });
+  const database = openDatabase({ dataDir: workerData.dir, sqliteRole: 'writer', sharedFlags: workerData.sharedFlags });
   const loop = async () => {
     await database.db.transaction().execute(async (tx) => {
       const end = performance.now() + 1.5;

@@ -62,7 +62,7 @@ it("the app's writer thread shares the main connection's turn flag: while it is 
   try {
     const ws = await buildWorkspace(h);
     const link = await buildLink(ws);
-    const turn = h.ctx.database.writeTurn;
+    const turn = h.ctx.database.sharedFlags;
     expect(turn).toBeInstanceOf(SharedArrayBuffer);
     const flag = new Int32Array(turn as SharedArrayBuffer);
     // As the main connection does while it waits for the write lock (LockWait in storage/dialects/sqlite.ts).

@@ -96,7 +96,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 (async () => {
   const { openDatabase } = await import(workerData.database);
   const { sql } = await import('kysely');
-  const writer = openDatabase({ dataDir: workerData.dir, sqliteRole: 'writer', writeTurn: workerData.writeTurn });
+  const writer = openDatabase({ dataDir: workerData.dir, sqliteRole: 'writer', sharedFlags: workerData.sharedFlags });
   let commits = 0;
   const stop = new Int32Array(workerData.stop);
   for (; Atomics.load(stop, 0) === 0; commits++) {
@@ -118,7 +118,7 @@ it('the WAL restarts while the event loop reads all the time: the finishing chec
     await sql`create table blobs (x text)`.execute(main.db);
     const stop = new Int32Array(new SharedArrayBuffer(4));
     const database = new URL('../dist/storage/database.js', import.meta.url).href;
-    const worker = new Worker(WRITER, { eval: true, workerData: { dir, stop: stop.buffer, writeTurn: main.writeTurn, database } });
+    const worker = new Worker(WRITER, { eval: true, workerData: { dir, stop: stop.buffer, sharedFlags: main.sharedFlags, database } });
     const commits = new Promise<number>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);

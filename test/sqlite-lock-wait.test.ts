@@ -88,7 +88,7 @@ it('the writer thread lets a write that is waiting for the lock go before its ne
     const { parentPort, workerData } = require('node:worker_threads');
     (async () => {
       const { openDatabase } = await import(workerData.module);
-      const database = openDatabase({ dataDir: workerData.dir, sqliteRole: 'writer', writeTurn: workerData.writeTurn });
+      const database = openDatabase({ dataDir: workerData.dir, sqliteRole: 'writer', sharedFlags: workerData.sharedFlags });
       const released = new Promise((resolve) => parentPort.once('message', resolve));
       await database.db.transaction().execute(async (tx) => {
         await tx.insertInto('notes').values({ body: 'writer, first' }).execute();
@@ -107,7 +107,7 @@ it('the writer thread lets a write that is waiting for the lock go before its ne
   `;
   const worker = new Worker(script, {
     eval: true,
-    workerData: { dir, writeTurn: database.writeTurn, module: new URL('../dist/storage/database.js', import.meta.url).href },
+    workerData: { dir, sharedFlags: database.sharedFlags, module: new URL('../dist/storage/database.js', import.meta.url).href },
   });
   const messages: unknown[] = [];
   const next = () => new Promise<unknown>((resolve) => worker.once('message', resolve));

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { LEDGER_CLOSED, ledgerOver, type CountResult, type LedgerJob, type PublicLedger } from './public-ledger.js';
 
 /** What the writer thread is started with: the file, and the main connection's turn flag (see `LockWait`). */
-export type LedgerWorkerData = { file: string; writeTurn?: SharedArrayBuffer };
+export type LedgerWorkerData = { file: string; sharedFlags?: SharedArrayBuffer };
 
 /** Main thread → writer: jobs to run. Writer → main: their outcomes, and the sizes of the commits it made. */
 export type LedgerRequest = { jobs: Array<{ id: number; job: LedgerJob }> };
@@ -31,7 +31,7 @@ const SEND_EARLY_AT = 8;
  * once (its memory is there from the start, not on the first view), again
  * with the next job if it ever dies, and stops on close.
  */
-export function threadedLedger(file: string, opts: { onBatch?: (size: number) => void; writeTurn?: SharedArrayBuffer | null } = {}): PublicLedger {
+export function threadedLedger(file: string, opts: { onBatch?: (size: number) => void; sharedFlags?: SharedArrayBuffer | null } = {}): PublicLedger {
   let worker: Worker | null = null;
   let nextId = 1;
   let outbox: LedgerRequest['jobs'] = [];
@@ -54,7 +54,7 @@ export function threadedLedger(file: string, opts: { onBatch?: (size: number) =>
   };
 
   const start = (): Worker => {
-    const w = new Worker(workerUrl, { workerData: { file, writeTurn: opts.writeTurn ?? undefined } satisfies LedgerWorkerData });
+    const w = new Worker(workerUrl, { workerData: { file, sharedFlags: opts.sharedFlags ?? undefined } satisfies LedgerWorkerData });
     w.on('message', (reply: LedgerReply) => {
       for (const size of reply.batches) opts.onBatch?.(size);
       for (const r of reply.results) {

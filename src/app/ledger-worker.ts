@@ -8,9 +8,9 @@ import { inProcessLedger } from './public-ledger.js';
 const port = parentPort;
 if (!port) throw new Error('ledger-worker runs as a worker thread');
 
-const { file, writeTurn } = workerData as LedgerWorkerData;
+const { file, sharedFlags } = workerData as LedgerWorkerData;
 // This connection writes the views, so it also finishes the WAL's checkpoints between its commits.
-const database = openDatabase({ dataDir: '', sqliteFile: file, sqliteRole: 'writer', writeTurn });
+const database = openDatabase({ dataDir: '', sqliteFile: file, sqliteRole: 'writer', sharedFlags });
 
 let reply: LedgerReply = { results: [], batches: [] };
 let scheduled = false;

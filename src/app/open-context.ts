@@ -41,7 +41,7 @@ export async function openContext(config: Config, opts: { migrate?: boolean } = 
  * the PostgreSQL bench put 2 ahead of 4 and 8, and level with 1.
  */
 function openLedger(database: Database, onBatch: (size: number) => void): PublicLedger {
-  if (database.file) return threadedLedger(database.file, { onBatch, writeTurn: database.writeTurn });
+  if (database.file) return threadedLedger(database.file, { onBatch, sharedFlags: database.sharedFlags });
   return inProcessLedger(database.db, { maxInFlight: database.dialect === 'sqlite' ? 1 : 2, onBatch });
 }
 

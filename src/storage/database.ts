@@ -16,7 +16,7 @@ export type Database = {
   /** The SQLite file (null for PostgreSQL and in-memory databases): a writer thread opens it too. */
   file: string | null;
   /** For the writer thread on `file`: the flag by which it lets this connection's writes go first. */
-  writeTurn: SharedArrayBuffer | null;
+  sharedFlags: SharedArrayBuffer | null;
   /** The text value of a key of a JSON text column. */
   jsonText(column: Expression<string>, key: string): RawBuilder<string | null>;
   close(): Promise<void>;
@@ -41,7 +41,7 @@ export function openDatabase(opts: DatabaseOptions): Database {
       db,
       dialect: 'postgres',
       file: null,
-      writeTurn: null,
+      sharedFlags: null,
       jsonText: postgres.jsonText,
       close: async () => {
         await db.destroy();
@@ -50,13 +50,13 @@ export function openDatabase(opts: DatabaseOptions): Database {
     };
   }
   const file = opts.sqliteFile ?? join(opts.dataDir, 'porthole.db');
-  const { dialect, stopCheckpoints, writeTurn } = sqlite.createSqliteDialect(file, opts.sqliteRole, opts);
+  const { dialect, stopCheckpoints, sharedFlags } = sqlite.createSqliteDialect(file, opts.sqliteRole, opts);
   const db = new Kysely<DB>({ dialect });
   return {
     db,
     dialect: 'sqlite',
     file: file === ':memory:' ? null : file,
-    writeTurn,
+    sharedFlags,
     jsonText: sqlite.jsonText,
     close: async () => {
       await stopCheckpoints();

@@ -16,7 +16,7 @@ export type SqliteRole = 'main' | 'writer' | 'standalone';
 
 export type SqliteOptions = {
   /** For a `writer`: the flags it shares with the `main` connection it writes beside (see `LockWait`, `startFinisher`). */
-  writeTurn?: SharedArrayBuffer;
+  sharedFlags?: SharedArrayBuffer;
   /** How long a write waits for the lock before failing with SQLITE_BUSY (default 5 s). */
   lockWaitMs?: number;
 };
@@ -25,13 +25,13 @@ export type SqliteOptions = {
  * Opens the embedded database: WAL, foreign keys on, writes that wait for the
  * lock without stalling the event loop (`LockWait`), and checkpoints moved off
  * the event loop. `stopCheckpoints` ends them (the database itself closes with
- * Kysely); `writeTurn` is what the `main` connection shares with its writer thread.
+ * Kysely); `sharedFlags` is what the `main` connection shares with its writer thread.
  */
 export function createSqliteDialect(
   file: string,
   role: SqliteRole = 'standalone',
   opts: SqliteOptions = {},
-): { dialect: SqliteDialect; stopCheckpoints: () => Promise<void>; writeTurn: SharedArrayBuffer | null } {
+): { dialect: SqliteDialect; stopCheckpoints: () => Promise<void>; sharedFlags: SharedArrayBuffer | null } {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const database = new Database(file);
   const lockWaitMs = opts.lockWaitMs ?? 5000;
@@ -41,15 +41,15 @@ export function createSqliteDialect(
   // The event loop's connection waits for the lock itself, asynchronously; the others may block their thread.
   database.pragma(`busy_timeout = ${role === 'main' ? 0 : lockWaitMs}`);
   // The main connection makes the shared flags (see `Flag`); the writer thread is given them.
-  const ownTurn = role === 'main' && file !== ':memory:' ? new SharedArrayBuffer(4 * FLAGS) : null;
-  const turnBuffer = ownTurn ?? (role === 'writer' ? (opts.writeTurn ?? null) : null);
-  const turn = turnBuffer ? new Int32Array(turnBuffer) : null;
-  const snapshot = new ReadSnapshot(database, role === 'main' ? turn : null);
-  const stopCheckpoints = file === ':memory:' ? async () => {} : startCheckpoints(database, snapshot, file, role, lockWaitMs, turn);
+  const ownFlags = role === 'main' && file !== ':memory:' ? new SharedArrayBuffer(4 * FLAGS) : null;
+  const flagBuffer = ownFlags ?? (role === 'writer' ? (opts.sharedFlags ?? null) : null);
+  const flags = flagBuffer ? new Int32Array(flagBuffer) : null;
+  const snapshot = new ReadSnapshot(database, role === 'main' ? flags : null);
+  const stopCheckpoints = file === ':memory:' ? async () => {} : startCheckpoints(database, snapshot, file, role, lockWaitMs, flags);
   const cached = withStatementCache(database, snapshot);
   const locking: Locking =
-    role === 'main' ? { kind: 'wait', wait: new LockWait(database, turn, lockWaitMs) } : turn ? { kind: 'yield', turn, maxMs: lockWaitMs } : { kind: 'plain' };
-  return { dialect: new DirectSqliteDialect(cached, database, snapshot, locking), stopCheckpoints, writeTurn: ownTurn };
+    role === 'main' ? { kind: 'wait', wait: new LockWait(database, flags, lockWaitMs) } : flags ? { kind: 'yield', turn: flags, maxMs: lockWaitMs } : { kind: 'plain' };
+  return { dialect: new DirectSqliteDialect(cached, database, snapshot, locking), stopCheckpoints, sharedFlags: ownFlags };
 }
 
 /**
