@@ -41,9 +41,9 @@ type Block = { name: string; client: string; until: number };
  * link id is stored in Redis or sent on its channel.
  */
 export function createSharedLimits(url: string, opts: { prefix: string }): SharedLimits {
-  // Commands fail at once while Redis is away (the miss then counts locally only)...
-  // Loaded only where REDIS_URL is set.
+  // The client is loaded only where REDIS_URL is set.
   const { Redis } = createRequire(import.meta.url)('ioredis') as { Redis: typeof RedisClient };
+  // Commands fail at once while Redis is away (the miss then counts locally only)...
   const commands = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   // ...while the subscription waits for Redis, and is renewed whenever the connection is.
   const listener = new Redis(url);
