@@ -99,25 +99,43 @@ describe('storedIp', () => {
   it.each([
     ['IPv4 to its /24', '203.0.113.77', '203.0.113.0'],
     ['IPv4-mapped IPv6 to the IPv4 /24', '::ffff:198.51.100.9', '198.51.100.0'],
-    ['full IPv6 to its /48', '2001:0db8:85a3:0000:0000:8a2e:0370:7334', '2001:0db8:85a3::'],
+    ['IPv4-mapped IPv6 in hex to the IPv4 /24', '::ffff:c633:6409', '198.51.100.0'],
+    ['full IPv6 to its /48, canonical', '2001:0db8:85a3:0000:0000:8a2e:0370:7334', '2001:db8:85a3::'],
     ['compressed IPv6 to its /48', '2001:db8:abcd:12:34::1', '2001:db8:abcd::'],
-    ['IPv6 compressed inside the /48', '2001:db8::1', '2001:db8:0::'],
-    ['loopback IPv6', '::1', '0:0:0::'],
+    ['IPv6 compressed inside the /48', '2001:db8::1', '2001:db8::'],
+    ['upper-case IPv6', '2001:DB8:ABCD:0012::1', '2001:db8:abcd::'],
+    ['IPv6 with a zone', 'fe80::1%eth0', 'fe80::'],
+    ['IPv6 ending in dotted IPv4', '64:ff9b:1::198.51.100.9', '64:ff9b:1::'],
+    ['loopback IPv6', '::1', '::'],
   ])('truncates %s', (_what, ip, expected) => {
     expect(storedIp(ip, 'truncated')).toBe(expected);
   });
 
-  it('keeps the whole address in full mode and nothing in none mode', () => {
-    for (const ip of ['203.0.113.77', '2001:db8::1', '::ffff:198.51.100.9']) {
-      expect(storedIp(ip, 'full')).toBe(ip);
+  it('writes one network one way, however the address was spelt', () => {
+    const spellings = ['2001:db8:0:1::5', '2001:0DB8:0000:0001:0000:0000:0000:0005', '2001:db8::1:0:0:0:5', '2001:db8:0:1:0::5'];
+    expect(new Set(spellings.map((ip) => storedIp(ip, 'truncated')))).toEqual(new Set(['2001:db8::']));
+  });
+
+  it('keeps the whole address in full mode, canonical, and nothing in none mode', () => {
+    for (const [ip, full] of [
+      ['203.0.113.77', '203.0.113.77'],
+      ['2001:db8::1', '2001:db8::1'],
+      ['2001:0DB8:0:0:0:0:0:1', '2001:db8::1'],
+      ['::ffff:198.51.100.9', '198.51.100.9'],
+      ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ]) {
+      expect(storedIp(ip, 'full')).toBe(full);
       expect(storedIp(ip, 'none')).toBeNull();
     }
   });
 
-  it('stores nothing for a missing or unrecognisable address', () => {
+  it('stores nothing for a missing or unrecognisable address, in any mode', () => {
     expect(storedIp(undefined, 'truncated')).toBeNull();
     expect(storedIp('', 'full')).toBeNull();
-    expect(storedIp('not-an-ip', 'truncated')).toBeNull();
+    for (const text of ['not-an-ip', 'unknown', '1.2.3', '256.1.1.1', '2001:db8:1:2:3:4:5:6:7', '1.2.3.4, 5.6.7.8', ':::', '<script>']) {
+      expect(storedIp(text, 'truncated'), text).toBeNull();
+      expect(storedIp(text, 'full'), text).toBeNull();
+    }
   });
 
   it('defaults to truncation', () => {

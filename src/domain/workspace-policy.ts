@@ -1,4 +1,5 @@
 import { AppError } from './errors.js';
+import { formatIp, ipPrefix, parseIp } from './ip.js';
 import { defaultLinkSettings, type LinkSettings } from './link.js';
 
 export const ipStorageModes = ['truncated', 'full', 'none'] as const;
@@ -73,17 +74,15 @@ export function checkPolicy(policy: WorkspacePolicy): void {
   }
 }
 
-/** Truncates an address as the policy asks: /24 for IPv4, /48 for IPv6, whole, or not at all. */
-export function storedIp(ip: string | undefined, mode: IpStorageMode): string | null {
-  if (!ip || mode === 'none') return null;
-  if (mode === 'full') return ip;
-  const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(v4)) return v4.split('.').slice(0, 3).join('.') + '.0';
-  if (ip.includes(':')) {
-    const [head] = ip.split('::');
-    const groups = head.split(':').filter(Boolean);
-    const full = ip.includes('::') ? groups : ip.split(':');
-    return `${full.slice(0, 3).concat(['0', '0', '0']).slice(0, 3).join(':')}::`;
-  }
-  return null;
+/**
+ * An address as the policy keeps it: its network (/24 for IPv4, /48 for
+ * IPv6), whole, or not at all. Kept in canonical form (IPv4-mapped IPv6 as
+ * IPv4, RFC 5952 for IPv6), so one network is always written the same way.
+ * What is not an address (a proxy's `unknown`) is not kept.
+ */
+export function storedIp(text: string | undefined, mode: IpStorageMode): string | null {
+  if (!text || mode === 'none') return null;
+  const ip = parseIp(text);
+  if (!ip) return null;
+  return formatIp(mode === 'full' ? ip : ipPrefix(ip, ip.v === 4 ? 24 : 48));
 }
