@@ -143,7 +143,7 @@ describeEachDialect('api keys', (h) => {
     ['POST', '/v1/api-keys', { name: 'x'.repeat(101) }, 'invalid_request', 'name'],
     ['POST', '/v1/api-keys', { name: 'x', role: 'owner' }, 'invalid_request', 'role'],
     ['POST', '/v1/api-keys', {}, 'invalid_request', 'name'],
-    ['DELETE', `/v1/api-keys/${'k'.repeat(101)}`, undefined, 'invalid_request', 'params.id'],
+    ['DELETE', `/v1/api-keys/${'k'.repeat(101)}`, undefined, 'invalid_request', 'path.id'],
   ];
 
   it('rejects malformed JSON, unknown fields and wrong types with 400 and a field, never a 500', async () => {

@@ -249,7 +249,7 @@ describeEachDialect('members', (h) => {
     ['PATCH', '/v1/members/usr_x', { role: 'admin', email: 'y@example.test' }, 'invalid_request', 'email'],
     ['PATCH', '/v1/members/usr_x', { role: ['admin'] }, 'invalid_request', 'role'],
     ['PATCH', '/v1/members/usr_x', {}, 'invalid_request', 'role'],
-    ['PATCH', `/v1/members/${'u'.repeat(101)}`, { role: 'admin' }, 'invalid_request', 'params.user_id'],
+    ['PATCH', `/v1/members/${'u'.repeat(101)}`, { role: 'admin' }, 'invalid_request', 'path.user_id'],
   ];
 
   it('rejects malformed JSON, unknown fields and wrong types with 400 and a field, never a 500', async () => {

@@ -55,8 +55,10 @@ export function toAppError(err: unknown): AppError {
     const path = (issue?.instancePath ?? '').split('/').filter(Boolean);
     const keys = (issue?.params as { keys?: unknown } | undefined)?.keys;
     if (Array.isArray(keys) && keys.length > 0) path.push(String(keys[0]));
-    const where = e.validationContext === 'body' ? '' : `${e.validationContext}.`;
-    const field = `${where}${path.join('.')}`.replace(/\.$/, '') || e.validationContext || 'body';
+    // Named as docs/errors.md names them: `expires_at` (the body's), `query.limit`, `path.id`, `headers.x`.
+    const context = e.validationContext === 'querystring' ? 'query' : e.validationContext === 'params' ? 'path' : e.validationContext;
+    const where = context === 'body' ? '' : `${context}.`;
+    const field = `${where}${path.join('.')}`.replace(/\.$/, '') || context || 'body';
     return new AppError('invalid_request', `Invalid ${field}: ${issue?.message ?? 'does not match the schema'}`, { field });
   }
   if (e?.validation) return new AppError('invalid_request', e.message);
