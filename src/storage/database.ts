@@ -15,7 +15,7 @@ export type Database = {
   dialect: DialectName;
   /** The SQLite file (null for PostgreSQL and in-memory databases): a writer thread opens it too. */
   file: string | null;
-  /** For the writer thread on `file`: the flag by which it lets this connection's writes go first. */
+  /** For the writer thread on `file`: the flags it shares with this connection (its write turn, the WAL's restart; see dialects/sqlite.ts). */
   sharedFlags: SharedArrayBuffer | null;
   /** The text value of a key of a JSON text column. */
   jsonText(column: Expression<string>, key: string): RawBuilder<string | null>;

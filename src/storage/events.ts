@@ -278,51 +278,53 @@ const eventArray = (c: (typeof eventColumns)[number]) => `events_${c}`;
  * kind of count; the parameters are arrays, so the text is the same for every
  * batch size and stays one prepared statement.
  */
-const countManyQueries = new Map(
-  (['view', 'download', 'both'] as const).map((what) => {
-    const { view, download } = countsOf(what);
-    const names = ['ids', 'epochs', 'nows', 'seqs', 'prevs', 'heads', ...eventColumns.map(eventArray)];
-    const unnest = (value: unknown, type: string) => sql`unnest(cast(${value} as ${sql.raw(type)}[]))`;
-    const query = preparedQuery<Record<string, unknown>, BatchCountRow>(names, (db, p) =>
-      db
-        .with('input', (w) =>
-          w.selectNoFrom([
-            unnest(p.ids, 'text').as('in_id'),
-            unnest(p.epochs, 'integer').as('in_epoch'),
-            unnest(p.nows, 'bigint').as('in_now'),
-            unnest(p.seqs, 'integer').as('in_seq'),
-            unnest(p.prevs, 'text').as('in_prev'),
-            unnest(p.heads, 'text').as('in_head'),
-          ]),
-        )
-        .with('locked', (w) => w.selectFrom('links').select('id').where('id', '=', sql<string>`any(cast(${p.ids} as text[]))`).orderBy('id').forUpdate())
-        .with('counted', (w) =>
-          // The CTEs above are in scope; countingUpdate only needs the tables.
-          countingUpdate(w as unknown as QueryCreator<DB>, { id: sql.ref<string>('in_id'), epoch: sql.ref<number>('in_epoch'), now: sql.ref<number>('in_now'), events: view && download ? 2 : 1 }, view, download)
-            .from(sql`input`.as('input'))
-            .set({ last_event_hash: sql.ref<string>('in_head') })
-            .where('event_seq', '=', sql.ref<number>('in_seq'))
-            .where('last_event_hash', 'is not distinct from', sql.ref<string | null>('in_prev'))
-            .where(sql<boolean>`id in (select id from locked)`)
-            .returning(['id', 'view_count', 'download_count']),
-        )
-        .with('appended', (w) =>
-          w
-            .insertInto('events')
-            .columns([...eventColumns])
-            .expression(
-              w
-                .selectFrom(w.selectNoFrom(eventColumns.map((c) => unnest(p[eventArray(c)], eventColumnTypes[c]).as(c))).as('batch'))
-                .selectAll()
-                .where(sql<boolean>`link_id in (select id from counted)`) as never,
-            ),
-        )
-        .selectFrom('counted')
-        .select(['id', 'view_count', 'download_count']),
-    );
-    return [what, query] as const;
-  }),
-);
+const countManyQuery = (what: CountKind) => {
+  const { view, download } = countsOf(what);
+  const names = ['ids', 'epochs', 'nows', 'seqs', 'prevs', 'heads', ...eventColumns.map(eventArray)];
+  const unnest = (value: unknown, type: string) => sql`unnest(cast(${value} as ${sql.raw(type)}[]))`;
+  return preparedQuery<Record<string, unknown>, BatchCountRow>(names, (db, p) =>
+    db
+      .with('input', (w) =>
+        w.selectNoFrom([
+          unnest(p.ids, 'text').as('in_id'),
+          unnest(p.epochs, 'integer').as('in_epoch'),
+          unnest(p.nows, 'bigint').as('in_now'),
+          unnest(p.seqs, 'integer').as('in_seq'),
+          unnest(p.prevs, 'text').as('in_prev'),
+          unnest(p.heads, 'text').as('in_head'),
+        ]),
+      )
+      .with('locked', (w) => w.selectFrom('links').select('id').where('id', '=', sql<string>`any(cast(${p.ids} as text[]))`).orderBy('id').forUpdate())
+      .with('counted', (w) =>
+        // The CTEs above are in scope; countingUpdate only needs the tables.
+        countingUpdate(w as unknown as QueryCreator<DB>, { id: sql.ref<string>('in_id'), epoch: sql.ref<number>('in_epoch'), now: sql.ref<number>('in_now'), events: view && download ? 2 : 1 }, view, download)
+          .from(sql`input`.as('input'))
+          .set({ last_event_hash: sql.ref<string>('in_head') })
+          .where('event_seq', '=', sql.ref<number>('in_seq'))
+          .where('last_event_hash', 'is not distinct from', sql.ref<string | null>('in_prev'))
+          .where(sql<boolean>`id in (select id from locked)`)
+          .returning(['id', 'view_count', 'download_count']),
+      )
+      .with('appended', (w) =>
+        w
+          .insertInto('events')
+          .columns([...eventColumns])
+          .expression(
+            w
+              .selectFrom(w.selectNoFrom(eventColumns.map((c) => unnest(p[eventArray(c)], eventColumnTypes[c]).as(c))).as('batch'))
+              .selectAll()
+              .where(sql<boolean>`link_id in (select id from counted)`) as never,
+          ),
+      )
+      .selectFrom('counted')
+      .select(['id', 'view_count', 'download_count']),
+  );
+};
+const countManyQueries = {
+  view: countManyQuery('view'),
+  download: countManyQuery('download'),
+  both: countManyQuery('both'),
+} satisfies Record<CountKind, unknown>;
 
 /**
  * Counts each entry (links all different, all of one kind) and appends its
@@ -349,6 +351,6 @@ export async function countAndAppendMany(
       for (const c of eventColumns) params[eventArray(c)].push(row[c]);
     }
   }
-  const rows = await (countManyQueries.get(what) as NonNullable<ReturnType<typeof countManyQueries.get>>)(db, params);
+  const rows = await countManyQueries[what](db, params);
   return new Map(rows.map((r) => [r.id, { viewCount: r.view_count, downloadCount: r.download_count }]));
 }

@@ -357,7 +357,7 @@ type CountRow = { view_count: number; download_count: number; event_seq: number;
  * revoked, enabled, grants not voided, not expired, under its view limit) and
  * takes the next event sequence numbers. The one place these conditions are
  * written in SQL: countView runs it, and PostgreSQL's one-statement count
- * (countAndAppend in events.ts) builds on it.
+ * (countAndAppendMany in events.ts) builds on it.
  */
 export function countingUpdate(qc: QueryCreator<DB>, p: CountSource, view: boolean, download: boolean) {
   return qc
