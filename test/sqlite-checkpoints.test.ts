@@ -3,9 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { BroadcastChannel, Worker } from 'node:worker_threads';
-import { expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { openDatabase } from '../src/storage/database.js';
 import { preparedQuery } from '../src/storage/prepared.js';
+
+/** A directory for one test's database, removed after it (the test closes its connections first). */
+const dirs: string[] = [];
+const scratchDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'porthole-ckpt-'));
+  dirs.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 /** The WAL's checkpoint sequence number (header bytes 12-15): each restart of the WAL bumps it. */
 function walSequence(walFile: string): number {
@@ -20,7 +31,7 @@ function walSequence(walFile: string): number {
 }
 
 it('SQLite checkpoints happen off the request thread: the database file takes in the WAL without the writer checkpointing', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'porthole-ckpt-'));
+  const dir = scratchDir();
   const database = openDatabase({ dataDir: dir });
   try {
     await sql`create table blobs (x text)`.execute(database.db);
@@ -35,12 +46,11 @@ it('SQLite checkpoints happen off the request thread: the database file takes in
     expect(wal_autocheckpoint).toBe(0);
   } finally {
     await database.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 });
 
 it('under constant writes from the writer thread, the WAL still restarts: the writer finishes checkpoints between its commits', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'porthole-ckpt-'));
+  const dir = scratchDir();
   // The server's two connections to one file, in one process: `main` runs the checkpointer, `writer` commits.
   const main = openDatabase({ dataDir: dir, sqliteRole: 'main' });
   const writer = openDatabase({ dataDir: dir, sqliteRole: 'writer' });
@@ -63,12 +73,11 @@ it('under constant writes from the writer thread, the WAL still restarts: the wr
   } finally {
     await writer.close();
     await main.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 });
 
 it('after a pass that copied many frames, the checkpointer makes another before telling the writer, so the writer is left a few', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'porthole-ckpt-'));
+  const dir = scratchDir();
   const database = openDatabase({ dataDir: dir, sqliteRole: 'main' });
   const channel = new BroadcastChannel(`porthole-checkpoints:${join(dir, 'porthole.db')}`);
   const announced: unknown[] = [];
@@ -84,7 +93,6 @@ it('after a pass that copied many frames, the checkpointer makes another before 
   } finally {
     channel.close();
     await database.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -109,7 +117,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 `;
 
 it('the WAL restarts while the event loop reads all the time: the finishing checkpoint has it read without its turn snapshot for a moment', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'porthole-ckpt-'));
+  const dir = scratchDir();
   const main = openDatabase({ dataDir: dir, sqliteRole: 'main' });
   const walFile = join(dir, 'porthole.db-wal');
   // A hot-path read: it joins the turn's read snapshot, as the public lookup does.
@@ -140,12 +148,11 @@ it('the WAL restarts while the event loop reads all the time: the finishing chec
     expect(seen.size).toBeGreaterThanOrEqual(3);
   } finally {
     await main.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 });
 
 it('commits never truncate the WAL; once writes are quiet, the checkpointer gives back a WAL file grown past 64 MB', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'porthole-ckpt-'));
+  const dir = scratchDir();
   const database = openDatabase({ dataDir: dir, sqliteRole: 'main' });
   const walFile = join(dir, 'porthole.db-wal');
   const channel = new BroadcastChannel(`porthole-checkpoints:${join(dir, 'porthole.db')}`);
@@ -171,6 +178,5 @@ it('commits never truncate the WAL; once writes are quiet, the checkpointer give
   } finally {
     channel.close();
     await database.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 });
