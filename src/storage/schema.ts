@@ -119,6 +119,44 @@ export type EventsTable = {
   hash: string | null;
 };
 
+export type VerificationCodesTable = {
+  id: string;
+  workspace_id: string;
+  link_id: string;
+  email: string;
+  code_hash: string;
+  attempts: Generated<number>;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+};
+export type CommentsTable = {
+  id: string;
+  workspace_id: string;
+  link_id: string;
+  resource_type: string;
+  resource_id: string;
+  author_email: string | null;
+  author_name: string | null;
+  body: string;
+  created_at: number;
+};
+export type OutboxTable = {
+  id: string;
+  workspace_id: string | null;
+  kind: string;
+  to_address: string;
+  subject: string;
+  body_text: string;
+  status: Generated<string>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  next_attempt_at: number;
+  locked_until: number | null;
+  created_at: number;
+  sent_at: number | null;
+};
+
 export type DB = {
   workspaces: WorkspacesTable;
   users: UsersTable;
@@ -131,4 +169,7 @@ export type DB = {
   resource_rows: ResourceRowsTable;
   links: LinksTable;
   events: EventsTable;
+  verification_codes: VerificationCodesTable;
+  comments: CommentsTable;
+  outbox: OutboxTable;
 };
