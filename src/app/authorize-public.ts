@@ -1,4 +1,4 @@
-import { evaluateAccess, type AccessAction, type DenyReason } from '../domain/access.js';
+import { evaluateAccess, type AccessAction, type DenyReason, type EmailCodeCheck } from '../domain/access.js';
 import { AppError } from '../domain/errors.js';
 import { GRANT_TTL_MS, issueGrant, readGrant } from '../domain/grants.js';
 import type { Link } from '../domain/link.js';
@@ -7,6 +7,7 @@ import { parseLinkIdentifier, sha256 } from '../domain/tokens.js';
 import { storedIp, type IpStorageMode } from '../domain/workspace-policy.js';
 import { parseJson } from '../storage/json.js';
 import { findPublicLink } from '../storage/links.js';
+import { checkEmailCode } from './check-email-code.js';
 import type { AppContext } from './context.js';
 import type { EventBase, LedgerLink } from './public-ledger.js';
 
@@ -15,6 +16,8 @@ export type PublicRequest = {
   identifier: string;
   grant?: string;
   password?: string;
+  /** A one-time code mailed to this address, to prove it (`/verify/confirm`). */
+  emailCode?: { email: string; code: string };
   ip?: string;
   userAgent?: string;
 };
@@ -30,6 +33,8 @@ export type PublicAccess = {
   email: string | null;
   /** What the lookup learnt about the target, so content can come from the caches. */
   hints: ContentHints;
+  /** Who asked, as events of this request record it (IP stored per the workspace's policy, the proven email): for use-cases that write events of their own. */
+  events: EventBase;
 };
 
 /** The target's latest version and stamps, read with the link in the same query. */
@@ -46,6 +51,7 @@ const messages: Record<DenyReason, string> = {
   password_required: 'This share link needs a password',
   password_invalid: 'The password is not correct',
   auth_required: 'This share link needs you to confirm your email address',
+  code_invalid: 'The code is not correct or has expired',
   export_disabled: 'Exports are not allowed for this share link',
   records_disabled: 'Opening single records is not allowed for this share link',
   forbidden: 'This share link does not allow that',
@@ -123,9 +129,10 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
   const hints: ContentHints = { latestVersion: found.latestVersion, resourceStamp: found.resourceStamp, typeStamp: found.typeStamp };
   const ipMode = parseJson<{ ipStorage?: IpStorageMode }>(found.workspacePolicy, {}).ipStorage ?? 'truncated';
 
-  // Password guesses are limited per link and client (DESIGN §8): a locked-out client is rate limited before any hash is checked.
+  // Password and one-time-code guesses are limited per link and client (DESIGN §8): a locked-out client is rate limited before any hash is checked.
   const attemptKey = `${link.id}\u0000${client}`;
-  const attemptsRetry = req.password !== undefined && link.passwordHash !== null ? ctx.passwordAttempts.retryAfter(attemptKey, now) : 0;
+  const guesses = (req.password !== undefined && link.passwordHash !== null) || (req.emailCode !== undefined && link.requiresAuth);
+  const attemptsRetry = guesses ? ctx.passwordAttempts.retryAfter(attemptKey, now) : 0;
   if (attemptsRetry > 0) {
     const d = evaluateAccess({ ...base, rateLimited: true, identifierValid: true, link, password: 'none' });
     throw denial(d.allow ? 'rate_limited' : d.reason, { retryAfter: attemptsRetry });
@@ -135,7 +142,13 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
     password = (await verifyPassword(req.password, link.passwordHash)) ? 'valid' : 'invalid';
     if (password === 'invalid') ctx.passwordAttempts.recordMiss(attemptKey, now);
   }
-  const decision = evaluateAccess({ ...base, identifierValid: true, link, password });
+  // A code is tried only where it could open the link: never past a missing or wrong password, so it is not burnt for nothing.
+  let emailCode: EmailCodeCheck = 'none';
+  if (req.emailCode !== undefined && link.requiresAuth && (link.passwordHash === null || password === 'valid')) {
+    emailCode = await checkEmailCode(ctx, link, req.emailCode, eventBase(req, ipMode, null), now);
+    if (emailCode === 'invalid') ctx.passwordAttempts.recordMiss(attemptKey, now);
+  }
+  const decision = evaluateAccess({ ...base, identifierValid: true, link, password, emailCode });
   const events = eventBase(req, ipMode, decision.allow ? decision.email : null);
   if (!decision.allow) {
     await ctx.ledger.deny({ kind: 'deny', link: ledgerLink(link), reason: decision.reason, action, base: events, now });
@@ -146,7 +159,7 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
 
   const download = opts.download === true;
   if (!decision.countsView && !download) {
-    return { link, grant: decision.hasGrant ? (req.grant ?? null) : null, grantExpiresAt: decision.hasGrant ? (grant?.expiresAt ?? null) : null, viewCount: link.viewCount, downloadCount: link.downloadCount, email: decision.email, hints };
+    return { link, grant: decision.hasGrant ? (req.grant ?? null) : null, grantExpiresAt: decision.hasGrant ? (grant?.expiresAt ?? null) : null, viewCount: link.viewCount, downloadCount: link.downloadCount, email: decision.email, hints, events };
   }
 
   const result = await ctx.ledger.count({
@@ -157,6 +170,7 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
     action,
     grant,
     password,
+    emailCode,
     base: events,
     metadata: { action, ...opts.eventMetadata },
     now,
@@ -165,7 +179,7 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
   ctx.metrics.counted(decision.countsView ? 1 : 0, download ? 1 : 0);
 
   if (!decision.countsView) {
-    return { link, grant: req.grant ?? null, grantExpiresAt: grant?.expiresAt ?? null, viewCount: result.viewCount, downloadCount: result.downloadCount, email: decision.email, hints };
+    return { link, grant: req.grant ?? null, grantExpiresAt: grant?.expiresAt ?? null, viewCount: result.viewCount, downloadCount: result.downloadCount, email: decision.email, hints, events };
   }
   const expiresAt = Math.min(now + GRANT_TTL_MS, link.expiresAt ?? Infinity);
   const issued = issueGrant(ctx.box, {
@@ -175,5 +189,5 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
     passwordUnlocked: decision.passwordUnlocked,
     email: decision.email,
   });
-  return { link, grant: issued, grantExpiresAt: expiresAt, viewCount: result.viewCount, downloadCount: result.downloadCount, email: decision.email, hints };
+  return { link, grant: issued, grantExpiresAt: expiresAt, viewCount: result.viewCount, downloadCount: result.downloadCount, email: decision.email, hints, events };
 }

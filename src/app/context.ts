@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { SecretBox } from '../domain/tokens.js';
+import type { MailDispatcher } from '../notify/mail-dispatcher.js';
 import type { Database } from '../storage/database.js';
 import type { ContentCache } from './content-cache.js';
 import type { Metrics } from './metrics.js';
@@ -16,8 +17,12 @@ export type AppContext = {
   /** Writes the public path's outcomes (views, downloads, denials), batched into shared transactions. */
   ledger: PublicLedger;
   misses: MissLimiter;
-  /** Wrong passwords, per link and client. */
+  /** Wrong passwords and one-time codes, per link and client. */
   passwordAttempts: MissLimiter;
+  /** Requests for one-time codes, per link and client. */
+  codeRequests: MissLimiter;
+  /** Sends what use-cases queued in the outbox; kick it after a commit that queued mail. */
+  mail: MailDispatcher;
   /** The Redis behind both limiters when REDIS_URL is set (closed with the context). */
   sharedLimits: SharedLimits | null;
   /** Counters for operators (Prometheus, set by the HTTP layer). */

@@ -3,6 +3,8 @@ import { resolveSecret } from '../config/secret.js';
 import { createSecretBox } from '../domain/tokens.js';
 import { openDatabase, type Database } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
+import { startMailDispatcher } from '../notify/mail-dispatcher.js';
+import { openMailTransport } from '../notify/mail-transport.js';
 import type { AppContext } from './context.js';
 import { createContentCache } from './content-cache.js';
 import { noMetrics } from './metrics.js';
@@ -28,6 +30,9 @@ export async function openContext(config: Config, opts: { migrate?: boolean } = 
     metrics: noMetrics,
     misses: limiter('misses', { limit: 30, windowMs: 60_000 }),
     passwordAttempts: limiter('password-attempts', { limit: 10, windowMs: 15 * 60_000 }),
+    codeRequests: limiter('code-requests', { limit: 10, windowMs: 15 * 60_000 }),
+    // The clock is read through the context, so tests that move it move the outbox's too.
+    mail: startMailDispatcher(database.db, openMailTransport({ smtpUrl: config.smtpUrl, dataDir: config.dataDir }), { from: config.mailFrom, now: () => ctx.now() }),
     sharedLimits,
     contentCache: createContentCache(),
   };
@@ -45,8 +50,9 @@ function openLedger(database: Database, onBatch: (size: number) => void): Public
   return inProcessLedger(database.db, { maxInFlight: database.dialect === 'sqlite' ? 1 : 2, onBatch });
 }
 
-/** Settles the public path's writes, then closes the database and the connections to Redis. */
+/** Stops the mail dispatcher, settles the public path's writes, then closes the database and the connections to Redis. */
 export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.mail.close();
   await ctx.ledger.close();
   await ctx.database.close();
   await ctx.sharedLimits?.close();

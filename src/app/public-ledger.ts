@@ -1,4 +1,4 @@
-import { evaluateAccess, type AccessAction, type DenyReason } from '../domain/access.js';
+import { evaluateAccess, type AccessAction, type DenyReason, type EmailCodeCheck } from '../domain/access.js';
 import type { AuditEvent, EventInput } from '../domain/event.js';
 import type { GrantClaims } from '../domain/grants.js';
 import type { Db, Tx } from '../storage/database.js';
@@ -26,6 +26,7 @@ export type CountJob = {
   action: AccessAction;
   grant: GrantClaims | null;
   password: 'none' | 'valid' | 'invalid';
+  emailCode?: EmailCodeCheck;
   base: EventBase;
   metadata: Record<string, unknown>;
   now: number;
@@ -78,7 +79,7 @@ async function count(tx: Tx, job: CountJob): Promise<CountResult> {
     return { ok: true, viewCount: counted.viewCount, downloadCount: counted.downloadCount };
   }
   const fresh = await findLinkById(tx, link.workspaceId, link.id);
-  const decision = evaluateAccess({ action: job.action, now, identifierValid: true, rateLimited: false, link: fresh, grant: job.grant, password: job.password });
+  const decision = evaluateAccess({ action: job.action, now, identifierValid: true, rateLimited: false, link: fresh, grant: job.grant, password: job.password, emailCode: job.emailCode });
   // The row changed between read and write; if it now passes, it was the grant epoch: the grant is void.
   const reason: DenyReason = decision.allow ? 'forbidden' : decision.reason;
   if (fresh) await appendLinkEvent(tx, fresh, denialEvent(reason, job.action, base), now);

@@ -3,7 +3,10 @@ import type { GrantClaims } from './grants.js';
 import type { Link } from './link.js';
 
 /** What a public request wants to do with a link. */
-export type AccessAction = 'view' | 'meta' | 'record' | 'table' | 'export' | 'comment' | 'edit';
+export type AccessAction = 'view' | 'meta' | 'verify' | 'record' | 'table' | 'export' | 'comment' | 'edit';
+
+/** The outcome of checking a one-time code sent with this request: none sent, a wrong one, or the address it proved. */
+export type EmailCodeCheck = 'none' | 'invalid' | { email: string };
 
 export type AccessRequest = {
   action: AccessAction;
@@ -17,6 +20,8 @@ export type AccessRequest = {
   grant: GrantClaims | null;
   /** The outcome of checking a password sent with this request. */
   password: 'none' | 'valid' | 'invalid';
+  /** The outcome of checking a one-time code sent with this request (none when absent). */
+  emailCode?: EmailCodeCheck;
 };
 
 export type DenyReason = Extract<
@@ -31,6 +36,7 @@ export type DenyReason = Extract<
   | 'password_required'
   | 'password_invalid'
   | 'auth_required'
+  | 'code_invalid'
   | 'export_disabled'
   | 'records_disabled'
   | 'forbidden'
@@ -71,20 +77,24 @@ export function evaluateAccess(req: AccessRequest): AccessDecision {
   if (link.expiresAt !== null && link.expiresAt <= req.now) return deny('expired');
 
   const hasGrant = isGrantValid(req.grant, link, req.now);
-  const countsView = !hasGrant && req.action !== 'meta';
-  if (countsView && link.maxViews !== null && link.viewCount >= link.maxViews) return deny('max_views_reached');
-
-  // `meta` reports status only: it is never stopped by a password or identity check, and reveals no content.
+  // `meta` reports status only: it is never stopped by the view limit, a password or an identity check, and reveals no content.
   if (req.action === 'meta') {
     return { allow: true, countsView: false, hasGrant, email: null, passwordUnlocked: false };
   }
+  if (!hasGrant && link.maxViews !== null && link.viewCount >= link.maxViews) return deny('max_views_reached');
+  // Asking for a one-time code reveals no content and counts no view; the code is checked, and the password with it, when it is used.
+  if (req.action === 'verify') {
+    return { allow: true, countsView: false, hasGrant, email: null, passwordUnlocked: false };
+  }
+  const countsView = !hasGrant;
 
   const passwordUnlocked = (hasGrant && req.grant?.passwordUnlocked === true) || req.password === 'valid';
   if (link.passwordHash !== null && !passwordUnlocked) {
     return deny(req.password === 'invalid' ? 'password_invalid' : 'password_required');
   }
-  const email = hasGrant ? (req.grant?.email ?? null) : null;
-  if (link.requiresAuth && email === null) return deny('auth_required');
+  const code = req.emailCode ?? 'none';
+  const email = (hasGrant ? (req.grant?.email ?? null) : null) ?? (typeof code === 'object' ? code.email : null);
+  if (link.requiresAuth && email === null) return deny(code === 'invalid' ? 'code_invalid' : 'auth_required');
 
   if (req.action === 'export' && !link.settings.allowExport) return deny('export_disabled');
   if (req.action === 'record' && !link.settings.allowOpenRecords) return deny('records_disabled');

@@ -31,6 +31,7 @@ export const errorReasons = [
   'password_required',
   'password_invalid',
   'auth_required',
+  'code_invalid',
   'export_disabled',
   'records_disabled',
   // operations

@@ -77,3 +77,20 @@ export function linkStatus(
   if (link.maxViews !== null && link.viewCount >= link.maxViews) return 'exhausted';
   return 'active';
 }
+
+/**
+ * Whether an address may receive a one-time code for a link that requires
+ * proof of identity: `listed` when the link's recipient, allowed addresses
+ * or allowed domains name it, `not_listed` when they name others, and
+ * `members_only` when the link names no one (then only the workspace's
+ * members pass, which the caller checks). Addresses compare case-insensitively;
+ * a domain allows that exact domain.
+ */
+export function emailAllowance(link: Pick<Link, 'recipientEmail' | 'allowedEmails' | 'allowedDomains'>, email: string): 'listed' | 'not_listed' | 'members_only' {
+  const named = [...(link.recipientEmail ? [link.recipientEmail] : []), ...link.allowedEmails];
+  if (named.length === 0 && link.allowedDomains.length === 0) return 'members_only';
+  const address = email.toLowerCase();
+  if (named.some((e) => e.toLowerCase() === address)) return 'listed';
+  const domain = address.slice(address.lastIndexOf('@') + 1);
+  return link.allowedDomains.some((d) => d.toLowerCase() === domain) ? 'listed' : 'not_listed';
+}

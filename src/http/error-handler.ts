@@ -31,6 +31,7 @@ export const statusFor: Record<ErrorReason, number> = {
   password_required: 401,
   password_invalid: 401,
   auth_required: 401,
+  code_invalid: 401,
   export_disabled: 403,
   records_disabled: 403,
   not_ready: 503,
