@@ -9,6 +9,7 @@ import { parseJson } from '../storage/json.js';
 import { findPublicLink } from '../storage/links.js';
 import { checkEmailCode } from './check-email-code.js';
 import type { AppContext } from './context.js';
+import type { MissLimiter } from './miss-limiter.js';
 import type { EventBase, LedgerLink } from './public-ledger.js';
 
 /** Who is asking, as the HTTP layer knows it. Secrets here are never logged. */
@@ -104,6 +105,12 @@ export type GateOptions = {
    * view or download and writes no event.
    */
   prepare?: (link: Link, hints: ContentHints) => Promise<void>;
+  /**
+   * A limit per link and client on requests that write (comments): over it,
+   * the request is `rate_limited` before anything is checked; each request
+   * that passes the evaluator and `prepare` counts against it.
+   */
+  throttle?: MissLimiter;
 };
 
 async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, opts: GateOptions): Promise<PublicAccess> {
@@ -137,6 +144,11 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
     const d = evaluateAccess({ ...base, rateLimited: true, identifierValid: true, link, password: 'none' });
     throw denial(d.allow ? 'rate_limited' : d.reason, { retryAfter: attemptsRetry });
   }
+  const throttled = opts.throttle?.retryAfter(attemptKey, now) ?? 0;
+  if (throttled > 0) {
+    const d = evaluateAccess({ ...base, rateLimited: true, identifierValid: true, link, password: 'none' });
+    throw denial(d.allow ? 'rate_limited' : d.reason, { retryAfter: throttled });
+  }
   let password: 'none' | 'valid' | 'invalid' = 'none';
   if (req.password !== undefined && link.passwordHash !== null) {
     password = (await verifyPassword(req.password, link.passwordHash)) ? 'valid' : 'invalid';
@@ -156,6 +168,7 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
   }
 
   await opts.prepare?.(link, hints);
+  opts.throttle?.recordMiss(attemptKey, now);
 
   const download = opts.download === true;
   if (!decision.countsView && !download) {

@@ -21,6 +21,8 @@ export type AppContext = {
   passwordAttempts: MissLimiter;
   /** Requests for one-time codes, per link and client. */
   codeRequests: MissLimiter;
+  /** Comments posted, per link and client. */
+  commentPosts: MissLimiter;
   /** Sends what use-cases queued in the outbox; kick it after a commit that queued mail. */
   mail: MailDispatcher;
   /** The Redis behind both limiters when REDIS_URL is set (closed with the context). */

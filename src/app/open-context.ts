@@ -31,6 +31,8 @@ export async function openContext(config: Config, opts: { migrate?: boolean } = 
     misses: limiter('misses', { limit: 30, windowMs: 60_000 }),
     passwordAttempts: limiter('password-attempts', { limit: 10, windowMs: 15 * 60_000 }),
     codeRequests: limiter('code-requests', { limit: 10, windowMs: 15 * 60_000 }),
+    // Enough for a reviewer working through a list, not for a flood of mail to the link's owner.
+    commentPosts: limiter('comment-posts', { limit: 20, windowMs: 10 * 60_000 }),
     // The clock is read through the context, so tests that move it move the outbox's too.
     mail: startMailDispatcher(database.db, openMailTransport({ smtpUrl: config.smtpUrl, dataDir: config.dataDir }), { from: config.mailFrom, now: () => ctx.now() }),
     sharedLimits,

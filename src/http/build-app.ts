@@ -12,10 +12,12 @@ import { maskHeaders, maskUrl } from './log-redaction.js';
 import { addMetricsRoute, prometheusMetrics } from './metrics.js';
 import { clientIpOf, fastViewHandler, type FastView, type FastViewOptions } from './public/fast-view.js';
 import { sharedApiRoutes } from './public/shared-api.js';
+import { sharedCommentRoutes } from './public/comments-api.js';
 import { addPublicSecurityHeaders, isPublicPath, publicSecurityHeaders } from './public/security-headers.js';
 import { linkRoutes } from './api/links.js';
 import { resourceRoutes } from './api/resources.js';
 import { eventRoutes } from './api/events.js';
+import { commentRoutes } from './api/comments.js';
 import { loginRoutes, sessionRoutes } from './api/auth.js';
 import { memberRoutes } from './api/members.js';
 import { apiKeyRoutes } from './api/api-keys.js';
@@ -30,7 +32,7 @@ export type AppDeps = {
 };
 
 /** Every management route group, each registered behind `requireActor`. */
-const managementGroups = [linkRoutes, resourceRoutes, eventRoutes, sessionRoutes, memberRoutes, apiKeyRoutes, workspaceRoutes, qrRoutes];
+const managementGroups = [linkRoutes, resourceRoutes, eventRoutes, commentRoutes, sessionRoutes, memberRoutes, apiKeyRoutes, workspaceRoutes, qrRoutes];
 
 const newRequestId = () => `req_${Math.random().toString(36).slice(2, 12)}`;
 
@@ -114,6 +116,7 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
   await app.register(async (pub) => {
     addPublicSecurityHeaders(pub);
     await pub.register(sharedApiRoutes(ctx));
+    await pub.register(sharedCommentRoutes(ctx));
     await pub.register(sharePageRoutes(ctx));
   });
   // The pages' stylesheet is cacheable, so it stays outside the public scope and its `no-store`.

@@ -4,10 +4,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ReactElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { z } from 'zod';
+import { addComment } from '../../app/add-comment.js';
 import { denial, type PublicRequest } from '../../app/authorize-public.js';
+import { commentForm } from '../../app/comment-inputs.js';
 import type { AppContext } from '../../app/context.js';
 import { exportSharedLink } from '../../app/export-shared-link.js';
 import { keyName, resourceIdParam } from '../../app/link-inputs.js';
+import { listSharedComments } from '../../app/list-comments.js';
 import { listSharedTable } from '../../app/list-shared-table.js';
 import { listSharedRecordTable, openSharedRecord } from '../../app/open-shared-record.js';
 import { COLLECTION_TABLE, type CollectionContent, type TablePage } from '../../app/shared-content.js';
@@ -17,6 +20,7 @@ import { AppError } from '../../domain/errors.js';
 import { statusFor, toAppError } from '../error-handler.js';
 import { sendExport, type ExportFormat } from '../public/export-stream.js';
 import { isPreviewRequest, publicRequest } from '../public/shared-api.js';
+import { CommentsSection } from './components/comments.js';
 import type { Chrome } from './components/toolbar.js';
 import { CollectionView, PreviewView, RecordView, RefusalView, TablePageView, type RefusalForm } from './components/views.js';
 import { negotiateLocale } from './format.js';
@@ -27,6 +31,8 @@ import { refusalCopy, type RefusalCopy } from './refusals.js';
 export const GRANT_COOKIE = 'porthole_grant';
 /** Form posts (a password, an email address) are tiny; anything bigger is not ours. */
 const FORM_BODY_LIMIT = 4096;
+/** The comment form is the one larger form: 5000 characters, up to 9 bytes each once percent-encoded. */
+const COMMENT_FORM_LIMIT = 64 * 1024;
 
 const idParams = z.object({ id: z.string().max(300) });
 const pageQuery = z.object({
@@ -35,6 +41,8 @@ const pageQuery = z.object({
   n: z.coerce.number().int().min(1).max(1_000_000).optional(),
 });
 const exportQuery = z.object({ table: keyName.optional() });
+/** `comments` is the cursor of a later page of a page's comments. */
+const commentsQuery = { comments: z.string().max(512).optional() };
 const hide = true;
 
 function sendPage(reply: FastifyReply, page: ReactElement): FastifyReply {
@@ -155,36 +163,77 @@ const linkPages =
       link,
     });
 
-    /** A collection page: the view's own first page, or the page at the cursor in the query. */
-    const sendCollection = async (reply: FastifyReply, req: PublicRequest, first: CollectionContent, chrome: Chrome, base: string, state: PageState) => {
+    /** A collection page: the view's own first page, or the page at the cursor in the query; `below` under the table. */
+    const sendCollection = async (reply: FastifyReply, req: PublicRequest, first: CollectionContent, chrome: Chrome, base: string, state: PageState, below?: ReactElement | null) => {
       let content = first;
       if (state.cursor) {
         const t = await listSharedTable(ctx, req, COLLECTION_TABLE, state.cursor);
         if ('kind' in t.page) content = t.page;
       }
-      return sendPage(reply, <CollectionView chrome={chrome} content={content} paging={pagingLinks(base, state, content.nextCursor)} />);
+      return sendPage(
+        reply,
+        <CollectionView chrome={chrome} content={content} paging={pagingLinks(base, state, content.nextCursor)}>
+          {below}
+        </CollectionView>,
+      );
+    };
+
+    /**
+     * The comments under a page, for links that take them (none for viewer
+     * links): read through the gate with the page's grant in hand, so they
+     * count no second view. `recordId` says whose, as listSharedComments
+     * reads it; `page` is where the page lives, for its comment pages.
+     */
+    const commentsBelow = async (req: PublicRequest, chrome: Chrome, page: string, recordId: string | null | undefined, cursor: string | undefined): Promise<ReactElement | null> => {
+      if (!chrome.link.permissions.comment) return null;
+      const { page: comments } = await listSharedComments(ctx, req, { recordId, cursor });
+      const block = {
+        items: comments.items,
+        later: comments.nextCursor ? `${page}?comments=${encodeURIComponent(comments.nextCursor)}#comments` : null,
+        first: cursor ? `${page}#comments` : null,
+        action: `${chrome.base}/comments`,
+        recordId: recordId ?? undefined,
+      };
+      return <CommentsSection chrome={chrome} block={block} />;
     };
 
     // The link's page: a record with its tables, or a page of a collection.
-    app.get('/:id', { schema: { hide, params: idParams, querystring: pageQuery } }, async (request, reply) => {
+    app.get('/:id', { schema: { hide, params: idParams, querystring: pageQuery.extend(commentsQuery) } }, async (request, reply) => {
       if (isPreviewRequest(request)) return sendPage(reply, <PreviewView />);
       const { base, sent, req } = pageRequest(request, request.params.id);
       const v = await viewSharedLink(ctx, req);
       keepGrant(reply, base, sent, v.grant, v.grantExpiresAt);
       const chrome = chromeFor(request, base, v.link);
-      if (v.content.kind === 'record') return sendPage(reply, <RecordView chrome={chrome} record={v.content} tablesPath={base} ownDownloads />);
-      return sendCollection(reply, { ...req, grant: v.grant ?? sent }, v.content, chrome, base, readPageState(request.query));
+      const granted = { ...req, grant: v.grant ?? sent };
+      // A record's page shows every comment of its link; a collection's, those on the list as a whole.
+      const comments = await commentsBelow(granted, chrome, base, v.content.kind === 'record' ? undefined : null, request.query.comments);
+      if (v.content.kind === 'record') {
+        return sendPage(
+          reply,
+          <RecordView chrome={chrome} record={v.content} tablesPath={base} ownDownloads>
+            {comments}
+          </RecordView>,
+        );
+      }
+      return sendCollection(reply, granted, v.content, chrome, base, readPageState(request.query), comments);
     });
 
     // One record of a collection, when the link lets rows be opened.
-    app.get('/:id/records/:recordId', { schema: { hide, params: idParams.extend({ recordId: resourceIdParam }) } }, async (request, reply) => {
+    app.get('/:id/records/:recordId', { schema: { hide, params: idParams.extend({ recordId: resourceIdParam }), querystring: z.object(commentsQuery) } }, async (request, reply) => {
       if (isPreviewRequest(request)) return sendPage(reply, <PreviewView />);
       const { recordId } = request.params;
       const { base, sent, req } = pageRequest(request, request.params.id);
       const r = await openSharedRecord(ctx, req, recordId);
       keepGrant(reply, base, sent, r.grant, r.grantExpiresAt);
       const chrome = chromeFor(request, base, r.link);
-      return sendPage(reply, <RecordView chrome={chrome} record={r.record} back={{ href: base, label: `Back to ${r.record.typeLabel}` }} tablesPath={`${base}/records/${encodeURIComponent(recordId)}`} />);
+      const recordPath = `${base}/records/${encodeURIComponent(recordId)}`;
+      const comments = await commentsBelow({ ...req, grant: r.grant ?? sent }, chrome, recordPath, recordId, request.query.comments);
+      return sendPage(
+        reply,
+        <RecordView chrome={chrome} record={r.record} back={{ href: base, label: `Back to ${r.record.typeLabel}` }} tablesPath={recordPath}>
+          {comments}
+        </RecordView>,
+      );
     });
 
     // Later pages of a table of a record opened from a collection.
@@ -276,9 +325,20 @@ const linkPages =
       },
     );
 
+    // The comment form posts here with the page's grant cookie (without one, this counts a view like opening the page);
+    // the comment stored, the reader lands back on the page it was written on, at the comments.
+    app.post('/:id/comments', { bodyLimit: COMMENT_FORM_LIMIT, schema: { hide, params: idParams, body: commentForm } }, async (request, reply) => {
+      const { base, sent, req } = pageRequest(request, request.params.id);
+      const { body, author_name, record_id } = request.body;
+      const added = await addComment(ctx, req, { body, authorName: author_name ?? null, recordId: record_id });
+      keepGrant(reply, base, sent, added.grant, added.grantExpiresAt);
+      const page = record_id === undefined ? base : `${base}/records/${encodeURIComponent(record_id)}`;
+      return reply.redirect(`${page}#comments`, 303);
+    });
+
     // A reload or a bookmark of a form's address leads back to the page rather than to a dead end.
     // The identifier is whatever the address held, not yet checked: encoded, it cannot break the Location header.
-    for (const path of ['/:id/unlock', '/:id/verify/start']) {
+    for (const path of ['/:id/unlock', '/:id/verify/start', '/:id/comments']) {
       app.get(path, { schema: { hide, params: idParams } }, async (request, reply) => reply.redirect(`${prefix}/${encodeURIComponent(request.params.id)}`, 303));
     }
   };

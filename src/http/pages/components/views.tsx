@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import type { CollectionContent, RecordContent, TablePage } from '../../../app/shared-content.js';
 import type { ColumnDef } from '../../../domain/resource.js';
 import { formatValue } from '../format.js';
@@ -69,9 +70,24 @@ export function TableSection({ chrome, table, paging, headingLevel = 2, ownDownl
 /** A single record: its fields, then each of its tables. */
 /**
  * `tablesPath` is where the record's table pages live (`…/tables/<key>`);
- * `ownDownloads` offers each table's CSV, which only the link's own resource can export.
+ * `ownDownloads` offers each table's CSV, which only the link's own resource can export;
+ * `children` come last (the comments, where the link takes them).
  */
-export function RecordView({ chrome, record, back, tablesPath, ownDownloads = false }: { chrome: Chrome; record: RecordContent; back?: { href: string; label: string }; tablesPath: string; ownDownloads?: boolean }) {
+export function RecordView({
+  chrome,
+  record,
+  back,
+  tablesPath,
+  ownDownloads = false,
+  children,
+}: {
+  chrome: Chrome;
+  record: RecordContent;
+  back?: { href: string; label: string };
+  tablesPath: string;
+  ownDownloads?: boolean;
+  children?: ReactNode;
+}) {
   const tablePath = (key: string) => `${tablesPath}/tables/${encodeURIComponent(key)}`;
   return (
     <Document title={record.title}>
@@ -90,6 +106,7 @@ export function RecordView({ chrome, record, back, tablesPath, ownDownloads = fa
           paging={{ ...firstPage, next: t.nextCursor ? `${tablePath(t.key)}?cursor=${encodeURIComponent(t.nextCursor)}&n=2` : null }}
         />
       ))}
+      {children}
     </Document>
   );
 }
@@ -113,8 +130,8 @@ function linkedColumns(columns: ColumnDef[]): { columns: ColumnDef[]; linkColumn
   return { columns: [{ key: '_record', label: 'Record', format: 'text' }, ...columns], linkColumn: '_record' };
 }
 
-/** A collection: its resources as one table, paged, rows opening as records when the link allows it. */
-export function CollectionView({ chrome, content, paging }: { chrome: Chrome; content: CollectionContent; paging: Paging }) {
+/** A collection: its resources as one table, paged, rows opening as records when the link allows it; `children` below it. */
+export function CollectionView({ chrome, content, paging, children }: { chrome: Chrome; content: CollectionContent; paging: Paging; children?: ReactNode }) {
   const canOpen = chrome.link.permissions.openRecords;
   const base = canOpen ? linkedColumns(content.columns) : { columns: content.columns, linkColumn: undefined };
   const rows: TableRow[] = content.rows.map((r) => ({
@@ -128,6 +145,7 @@ export function CollectionView({ chrome, content, paging }: { chrome: Chrome; co
         <DataTable label={content.typeLabel} columns={base.columns} rows={rows} locale={chrome.locale} linkColumn={base.linkColumn} />
         <Pager paging={paging} shown={content.rows.length} total={content.total} />
       </section>
+      {children}
     </Document>
   );
 }
