@@ -1,9 +1,10 @@
 import { actorRef, type Actor } from '../domain/actor.js';
 import { authorize, canWriteResources } from '../domain/policies.js';
 import { contentHash, type ResourceContent } from '../domain/resource.js';
-import { findResource, insertVersion, saveResourceHead, type StoredResource } from '../storage/resources.js';
+import { findResource, type StoredResource } from '../storage/resources.js';
 import type { AppContext } from './context.js';
 import type { PutResourceBody } from './resource-inputs.js';
+import { nextResourceHead, writeResourceVersion } from './write-resource-version.js';
 
 export type UpsertResult = { resource: StoredResource; created: boolean; versionCreated: boolean };
 
@@ -19,26 +20,8 @@ export async function upsertResource(ctx: AppContext, actor: Actor, type: string
   return ctx.database.db.transaction().execute(async (tx) => {
     const existing = await findResource(tx, actor.workspaceId, type, id);
     if (existing && existing.contentHash === hash) return { resource: existing, created: false, versionCreated: false };
-    const version = (existing?.latestVersion ?? 0) + 1;
-    const resource: StoredResource = {
-      workspaceId: actor.workspaceId,
-      type,
-      id,
-      title: body.title,
-      fields: body.fields,
-      latestVersion: version,
-      contentHash: hash,
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-    };
-    await saveResourceHead(tx, resource, !existing);
-    const tableCounts = Object.fromEntries(Object.entries(body.tables).map(([k, rows]) => [k, rows.length]));
-    await insertVersion(
-      tx,
-      { workspaceId: actor.workspaceId, type, id },
-      { version, title: body.title, fields: body.fields, tableCounts, contentHash: hash, createdBy: actorRef(actor), createdAt: now },
-      body.tables,
-    );
+    const resource = nextResourceHead({ workspaceId: actor.workspaceId, type, id }, existing, { title: body.title, fields: body.fields, contentHash: hash }, now);
+    await writeResourceVersion(tx, resource, existing, actorRef(actor), { tables: body.tables });
     return { resource, created: !existing, versionCreated: true };
   });
 }

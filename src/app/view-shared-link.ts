@@ -40,7 +40,8 @@ export function publicLink(link: Link, now: number, viewCount = link.viewCount):
       export: link.settings.allowExport,
       openRecords: link.settings.allowOpenRecords && link.resourceId === null,
       comment: link.accessRole !== 'viewer',
-      edit: link.accessRole === 'editor',
+      // A snapshot stays as it was: an editor link pinned to one cannot edit.
+      edit: link.accessRole === 'editor' && link.pinnedVersion === null,
     },
   };
 }

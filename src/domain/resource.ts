@@ -65,12 +65,44 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    .sort(([a], [b]) => canonicalKeyOrder(a, b));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
 export const contentHash = (c: ResourceContent): string =>
   createHash('sha256').update(canonicalJson(c)).digest('hex');
+
+/** The order in which `canonicalJson` writes an object's keys. */
+export const canonicalKeyOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Feeds `contentHashOf` one table: its key and its rows in order, a page at a time. */
+export type TableRowPages = { key: string; pages: () => AsyncIterable<Row[]> };
+
+/**
+ * The same digest as `contentHash`, with the tables read a page at a time
+ * instead of held in memory: a version made by an edit carries the rows of
+ * the one before it, and its hash must be the one a PUT of the same content
+ * would compute, so that identical content still makes no version.
+ */
+export async function contentHashOf(title: string, fields: Record<string, FieldValue>, tables: TableRowPages[]): Promise<string> {
+  const hash = createHash('sha256');
+  // canonicalJson({title, fields, tables}): the keys sorted, so fields, tables, title.
+  hash.update(`{"fields":${canonicalJson(fields)},"tables":{`);
+  const sorted = [...tables].sort((a, b) => canonicalKeyOrder(a.key, b.key));
+  for (let i = 0; i < sorted.length; i++) {
+    hash.update(`${i > 0 ? ',' : ''}${JSON.stringify(sorted[i].key)}:[`);
+    let first = true;
+    for await (const page of sorted[i].pages()) {
+      for (const row of page) {
+        hash.update(`${first ? '' : ','}${canonicalJson(row)}`);
+        first = false;
+      }
+    }
+    hash.update(']');
+  }
+  hash.update(`},"title":${JSON.stringify(title)}}`);
+  return hash.digest('hex');
+}
 
 /** A field of the resource as a recipient sees it, with its label and format. */
 export type ShownField = { key: string; label: string; format: FieldFormat; value: FieldValue };

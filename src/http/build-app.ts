@@ -12,6 +12,7 @@ import { maskHeaders, maskUrl } from './log-redaction.js';
 import { addMetricsRoute, prometheusMetrics } from './metrics.js';
 import { clientIpOf, fastViewHandler, type FastView, type FastViewOptions } from './public/fast-view.js';
 import { sharedApiRoutes } from './public/shared-api.js';
+import { sharedEditRoutes } from './public/edit-api.js';
 import { sharedCommentRoutes } from './public/comments-api.js';
 import { addPublicSecurityHeaders, isPublicPath, publicSecurityHeaders } from './public/security-headers.js';
 import { linkRoutes } from './api/links.js';
@@ -116,6 +117,7 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
   await app.register(async (pub) => {
     addPublicSecurityHeaders(pub);
     await pub.register(sharedApiRoutes(ctx));
+    await pub.register(sharedEditRoutes(ctx));
     await pub.register(sharedCommentRoutes(ctx));
     await pub.register(sharePageRoutes(ctx));
   });

@@ -160,6 +160,29 @@ export async function appendLinkEvent(
   return event;
 }
 
+/**
+ * Appends an event to a link's chain only while the link still passes: not
+ * revoked, enabled, not expired, its grants of `grantEpoch` still valid (the
+ * conditions of the counting update, which counts nothing here). Null when it
+ * no longer does, and nothing is written: a change made through a link then
+ * cannot land after the link was revoked, disabled or rotated. Locks the link
+ * row (in PostgreSQL) until the caller's transaction ends, as appendLinkEvent does.
+ */
+export async function appendLiveLinkEvent(
+  tx: Executor,
+  link: { id: string; workspaceId: string; grantEpoch: number },
+  input: EventInput,
+  now: number,
+): Promise<AuditEvent | null> {
+  const head = await countingUpdate(tx, { id: link.id, epoch: link.grantEpoch, now, events: 1 }, false, false)
+    .returning(['event_seq', 'last_event_hash'])
+    .executeTakeFirst();
+  if (!head) return null;
+  const event = chainedEvent(link, head.event_seq, head.last_event_hash, input, now);
+  await appendToChain(tx, link.id, [event]);
+  return event;
+}
+
 /** A workspace-level event that belongs to no link (e.g. a resource deleted); outside any chain. */
 export async function insertWorkspaceEvent(db: Executor, workspaceId: string, input: EventInput, now: number): Promise<void> {
   await insertEvent(db, { ...eventRecord(workspaceId, null, null, null, input, now), hash: null });

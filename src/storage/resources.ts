@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import type { DB, ResourcesTable, ResourceVersionsTable } from './schema.js';
 import { undeclaredType, type FieldDef, type FieldValue, type ResourceType, type Row, type TableDef } from '../domain/resource.js';
 import type { LinkFilter } from '../domain/link.js';
@@ -132,6 +132,25 @@ export async function saveResourceHead(db: Executor, r: StoredResource, isNew: b
   }
 }
 
+/**
+ * Moves an existing resource's head to a new version, only from the version
+ * (and content) the caller read: false when another writer moved it first.
+ * In PostgreSQL the condition is checked again after a concurrent writer
+ * commits, so two writers can never both make the same version.
+ */
+export async function advanceResourceHead(db: Executor, r: StoredResource, from: { version: number; contentHash: string }): Promise<boolean> {
+  const result = await db
+    .updateTable('resources')
+    .set({ title: r.title, fields: JSON.stringify(r.fields), latest_version: r.latestVersion, content_hash: r.contentHash, updated_at: r.updatedAt })
+    .where('workspace_id', '=', r.workspaceId)
+    .where('type', '=', r.type)
+    .where('id', '=', r.id)
+    .where('latest_version', '=', from.version)
+    .where('content_hash', '=', from.contentHash)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
 export type VersionMeta = {
   version: number;
   title: string;
@@ -190,6 +209,27 @@ export async function insertVersion(
   for (let i = 0; i < rows.length; i += 500) {
     await db.insertInto('resource_rows').values(rows.slice(i, i + 500)).execute();
   }
+}
+
+/**
+ * Gives version `to` every table row of version `from`, in one INSERT … SELECT:
+ * the rows never pass through this process, however many there are.
+ */
+export async function copyTableRows(db: Executor, key: { workspaceId: string; type: string; id: string }, from: number, to: number): Promise<void> {
+  await db
+    .insertInto('resource_rows')
+    .columns(['workspace_id', 'type', 'resource_id', 'version', 'table_key', 'position', 'data'])
+    .expression(
+      db
+        .selectFrom('resource_rows')
+        // A bound parameter in a select list has no type PostgreSQL can infer: say it.
+        .select(['workspace_id', 'type', 'resource_id', sql<number>`cast(${to} as integer)`.as('version'), 'table_key', 'position', 'data'])
+        .where('workspace_id', '=', key.workspaceId)
+        .where('type', '=', key.type)
+        .where('resource_id', '=', key.id)
+        .where('version', '=', from),
+    )
+    .execute();
 }
 
 export async function findVersion(

@@ -21,6 +21,7 @@ import { statusFor, toAppError } from '../error-handler.js';
 import { sendExport, type ExportFormat } from '../public/export-stream.js';
 import { isPreviewRequest, publicRequest } from '../public/shared-api.js';
 import { CommentsSection } from './components/comments.js';
+import { addEditPages } from './edit-pages.js';
 import type { Chrome } from './components/toolbar.js';
 import { CollectionView, PreviewView, RecordView, RefusalView, TablePageView, type RefusalForm } from './components/views.js';
 import { negotiateLocale } from './format.js';
@@ -149,6 +150,9 @@ const linkPages =
       return { base: `${prefix}/${id}`, sent, req: publicRequest(request, id, { grant: sent }) };
     };
 
+    // Editor links' record forms: /<id>/edit and /<id>/records/<recordId>/edit.
+    addEditPages(app, ctx, { sendPage, pageRequest, keepGrant });
+
     /** A table's page: the first one came with the record; later ones are read at the cursor with the grant in hand. */
     const tableAt = async (key: string, first: TablePage | undefined, state: PageState, later: () => Promise<TablePage | undefined>): Promise<TablePage> => {
       const table = state.cursor ? await later() : first;
@@ -203,7 +207,7 @@ const linkPages =
       const { base, sent, req } = pageRequest(request, request.params.id);
       const v = await viewSharedLink(ctx, req);
       keepGrant(reply, base, sent, v.grant, v.grantExpiresAt);
-      const chrome = chromeFor(request, base, v.link);
+      const chrome = { ...chromeFor(request, base, v.link), edit: v.content.kind === 'record' && v.link.permissions.edit ? `${base}/edit` : undefined };
       const granted = { ...req, grant: v.grant ?? sent };
       // A record's page shows every comment of its link; a collection's, those on the list as a whole.
       const comments = await commentsBelow(granted, chrome, base, v.content.kind === 'record' ? undefined : null, request.query.comments);
@@ -225,7 +229,7 @@ const linkPages =
       const { base, sent, req } = pageRequest(request, request.params.id);
       const r = await openSharedRecord(ctx, req, recordId);
       keepGrant(reply, base, sent, r.grant, r.grantExpiresAt);
-      const chrome = chromeFor(request, base, r.link);
+      const chrome = { ...chromeFor(request, base, r.link), edit: r.link.permissions.edit ? `${base}/records/${encodeURIComponent(recordId)}/edit` : undefined };
       const recordPath = `${base}/records/${encodeURIComponent(recordId)}`;
       const comments = await commentsBelow({ ...req, grant: r.grant ?? sent }, chrome, recordPath, recordId, request.query.comments);
       return sendPage(

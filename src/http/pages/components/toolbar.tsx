@@ -7,6 +7,8 @@ export type Chrome = {
   locale: string;
   now: number;
   link: PublicLink;
+  /** The edit form of the record on screen, where the link lets its holder edit it. */
+  edit?: string;
 };
 
 function Expiry({ expiresAt, now, locale }: { expiresAt: number | null; now: number; locale: string }) {
@@ -32,7 +34,19 @@ export function PageHead({ chrome, eyebrow, title, exportTable, exportsList = fa
       <h1>{title}</h1>
     </div>
   );
-  if (!link.displayToolbar) return <header className="page-head">{heading}</header>;
+  const edit = chrome.edit ? (
+    <a className="button" href={chrome.edit}>
+      Edit
+    </a>
+  ) : null;
+  if (!link.displayToolbar) {
+    return (
+      <header className="page-head">
+        {heading}
+        {edit ? <div className="actions head-actions">{edit}</div> : null}
+      </header>
+    );
+  }
   const query = exportTable ? `?table=${encodeURIComponent(exportTable)}` : '';
   return (
     <header className="page-head toolbar" aria-label="About this link">
@@ -49,14 +63,19 @@ export function PageHead({ chrome, eyebrow, title, exportTable, exportsList = fa
           </li>
           <li className="meta-views">{viewsText(link.viewCount, link.maxViews)}</li>
         </ul>
-        {link.permissions.export ? (
+        {link.permissions.export || edit ? (
           <div className="actions">
-            <a className="button" href={`${base}/export.csv${query}`} download="" title={exportsList ? 'Every row this link shares' : undefined}>
-              {exportsList ? 'Export list CSV' : 'Export CSV'}
-            </a>
-            <a className="button secondary" href={`${base}/export.json${query}`} download="" title={exportsList ? 'Every row this link shares' : undefined}>
-              {exportsList ? 'Export list JSON' : 'Export JSON'}
-            </a>
+            {edit}
+            {link.permissions.export ? (
+              <>
+                <a className={edit ? 'button secondary' : 'button'} href={`${base}/export.csv${query}`} download="" title={exportsList ? 'Every row this link shares' : undefined}>
+                  {exportsList ? 'Export list CSV' : 'Export CSV'}
+                </a>
+                <a className="button secondary" href={`${base}/export.json${query}`} download="" title={exportsList ? 'Every row this link shares' : undefined}>
+                  {exportsList ? 'Export list JSON' : 'Export JSON'}
+                </a>
+              </>
+            ) : null}
           </div>
         ) : null}
       </div>
