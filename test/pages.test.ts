@@ -395,7 +395,7 @@ describeEachDialect('share pages', (h) => {
     expect(viaCode.setCookie).toContain(`Path=/s/${other.short_code}`);
   });
 
-  it('asks for an email address when identity is required, and says plainly that verification is not available yet', async () => {
+  it('asks for an email address when identity is required, then for the mailed code; asking counts no view', async () => {
     const ws = await buildWorkspace(h());
     const link = await buildLink(ws, { requires_auth: true, allowed_domains: ['example.test'] });
     const p = await page(h(), `/shared/${link.token}`);
@@ -405,10 +405,13 @@ describeEachDialect('share pages', (h) => {
     expect(p.text).toContain('type="email"');
 
     const started = await page(h(), `/shared/${link.token}/verify/start`, { form: { email: 'ada@example.test' } });
-    expect(started.status).toBe(401);
-    expect(h1(started.text)).toBe('Email verification isn’t available yet');
-    expect(started.text).toContain('can’t be opened for now');
-    expect(started.text).not.toContain('<form');
+    expect(started.status).toBe(200);
+    expect(h1(started.text)).toBe('Check your mail');
+    expect(started.text).toContain(`action="/shared/${link.token}/verify/confirm"`);
+    expect(started.text).toContain('name="code"');
+    expect(started.text).toContain('value="ada@example.test"');
+    // No password on this link: the code's form does not ask for one.
+    expect(started.text).not.toContain('type="password"');
     expect((await linkRow(ws, link.id)).view_count).toBe(0);
   });
 

@@ -101,6 +101,25 @@ describe('evaluateAccess: one row of DESIGN §4 each', () => {
     expect(reasonOf(req({ link: l, grant: grant() }))).toBe('auth_required');
     expect(evaluateAccess(req({ link: l, grant: grant({ email: 'ada@example.test' }) }))).toMatchObject({ allow: true, email: 'ada@example.test' });
   });
+  it('a one-time code proves the address in this request; a wrong one → code_invalid, in the place of auth_required', () => {
+    const l = link({ requiresAuth: true });
+    expect(evaluateAccess(req({ link: l, emailCode: { email: 'ada@example.test' } }))).toMatchObject({ allow: true, email: 'ada@example.test', countsView: true });
+    expect(reasonOf(req({ link: l, emailCode: 'invalid' }))).toBe('code_invalid');
+    // The password comes first: a right code does not stand in for it.
+    const both = link({ requiresAuth: true, passwordHash: 'scrypt$x' });
+    expect(reasonOf(req({ link: both, emailCode: { email: 'ada@example.test' } }))).toBe('password_required');
+    expect(reasonOf(req({ link: both, password: 'valid', emailCode: 'invalid' }))).toBe('code_invalid');
+    expect(evaluateAccess(req({ link: both, password: 'valid', emailCode: { email: 'ada@example.test' } }))).toMatchObject({ allow: true, passwordUnlocked: true, email: 'ada@example.test' });
+    // A grant's own address wins over a code's.
+    expect(evaluateAccess(req({ link: l, grant: grant({ email: 'bo@example.test' }), emailCode: { email: 'ada@example.test' } }))).toMatchObject({ email: 'bo@example.test', countsView: false });
+  });
+  it('asking for a code (verify) is stopped by the link state and the view limit, never by the password or identity check, and counts no view', () => {
+    const l = link({ requiresAuth: true, passwordHash: 'scrypt$x' });
+    expect(evaluateAccess(req({ link: l, action: 'verify' }))).toMatchObject({ allow: true, countsView: false, email: null });
+    expect(reasonOf(req({ link: link({ requiresAuth: true, maxViews: 2, viewCount: 2 }), action: 'verify' }))).toBe('max_views_reached');
+    expect(reasonOf(req({ link: link({ requiresAuth: true, maxViews: 2, viewCount: 2 }), action: 'verify', grant: grant() }))).toBe('allow');
+    expect(reasonOf(req({ link: link({ revokedAt: NOW - 1 }), action: 'verify' }))).toBe('revoked');
+  });
   it('export off → export_disabled', () => {
     const l = link({ settings: { ...defaultLinkSettings, allowExport: false } });
     expect(reasonOf(req({ link: l, action: 'export' }))).toBe('export_disabled');
@@ -213,7 +232,7 @@ describe('evaluateAccess: meta', () => {
 });
 
 describe('evaluateAccess: properties', () => {
-  const actions: AccessAction[] = ['view', 'meta', 'record', 'table', 'export', 'comment', 'edit'];
+  const actions: AccessAction[] = ['view', 'meta', 'verify', 'record', 'table', 'export', 'comment', 'edit'];
   const arbLink = fc.record({
     revokedAt: fc.option(fc.integer({ min: NOW - 10 * HOUR, max: NOW }), { nil: null }),
     enabled: fc.boolean(),
@@ -250,6 +269,7 @@ describe('evaluateAccess: properties', () => {
     link: fc.option(arbLink, { nil: null, freq: 8 }),
     grant: arbGrant,
     password: fc.constantFrom('none' as const, 'valid' as const, 'invalid' as const),
+    emailCode: fc.constantFrom('none' as const, 'invalid' as const, { email: 'bo@example.test' }),
   });
   type ArbReq = Omit<AccessRequest, 'now' | 'link'> & { link: Partial<Link> | null };
   const build = (r: ArbReq): AccessRequest => ({ ...r, now: NOW, link: r.link === null ? null : link(r.link) });
@@ -274,7 +294,7 @@ describe('evaluateAccess: properties', () => {
     );
   });
 
-  it('an allowed request counts a view exactly when it holds no valid grant and is not meta', () => {
+  it('an allowed request counts a view exactly when it holds no valid grant and is not meta or verify', () => {
     fc.assert(
       fc.property(arbReq, (r) => {
         const request = build(r);
@@ -282,13 +302,26 @@ describe('evaluateAccess: properties', () => {
         if (!d.allow) return;
         const valid = isGrantValid(request.grant, request.link as Link, NOW);
         expect(d.hasGrant).toBe(valid);
-        expect(d.countsView).toBe(!valid && request.action !== 'meta');
+        expect(d.countsView).toBe(!valid && request.action !== 'meta' && request.action !== 'verify');
         // Whatever was allowed is live: not revoked, enabled, not expired.
         const l = request.link as Link;
         expect(l.revokedAt).toBeNull();
         expect(l.enabled).toBe(true);
         if (l.expiresAt !== null) expect(l.expiresAt).toBeGreaterThan(NOW);
         if (d.countsView && l.maxViews !== null) expect(l.viewCount).toBeLessThan(l.maxViews);
+        // Past the identity check only with a proven address, unless the request reveals nothing (meta, verify).
+        if (l.requiresAuth && request.action !== 'meta' && request.action !== 'verify') expect(d.email).not.toBeNull();
+      }),
+    );
+  });
+
+  it('a wrong code is only ever named where a code could have opened the link', () => {
+    fc.assert(
+      fc.property(arbReq, (r) => {
+        const request = build(r);
+        if (reasonOf(request) !== 'code_invalid') return;
+        expect(request.emailCode).toBe('invalid');
+        expect(request.link?.requiresAuth).toBe(true);
       }),
     );
   });

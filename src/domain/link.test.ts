@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultLinkSettings, isCollection, linkStatus, linkStatuses } from './link.js';
+import { defaultLinkSettings, emailAllowance, isCollection, linkStatus, linkStatuses } from './link.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12);
 const active = { revokedAt: null, enabled: true, expiresAt: NOW + 60_000, maxViews: null, viewCount: 0 } as const;
@@ -75,5 +75,24 @@ describe('link shape', () => {
   it('defaults to the settings of DESIGN §3 and cannot be changed by accident', () => {
     expect(defaultLinkSettings).toEqual({ fields: 'default', allowExport: true, allowOpenRecords: false, displayToolbar: true, notifyOnView: false });
     expect(Object.isFrozen(defaultLinkSettings)).toBe(true);
+  });
+});
+
+describe('emailAllowance', () => {
+  const none = { recipientEmail: null, allowedEmails: [], allowedDomains: [] };
+  it('names the recipient, listed addresses and domains, case-insensitively', () => {
+    const l = { recipientEmail: 'Ana@Client.example', allowedEmails: ['bo@other.example'], allowedDomains: ['Partner.example'] };
+    expect(emailAllowance(l, 'ana@client.example')).toBe('listed');
+    expect(emailAllowance(l, 'BO@other.example')).toBe('listed');
+    expect(emailAllowance(l, 'cy@partner.EXAMPLE')).toBe('listed');
+    expect(emailAllowance(l, 'cy@client.example')).toBe('not_listed');
+    // A domain allows that domain, not its look-alikes or subdomains.
+    expect(emailAllowance(l, 'cy@evil-partner.example')).toBe('not_listed');
+    expect(emailAllowance(l, 'cy@sub.partner.example')).toBe('not_listed');
+    expect(emailAllowance(l, 'cy@partner.example.evil')).toBe('not_listed');
+  });
+  it('with no one named, leaves it to workspace membership', () => {
+    expect(emailAllowance(none, 'anyone@example.test')).toBe('members_only');
+    expect(emailAllowance({ ...none, allowedDomains: ['x.example'] }, 'anyone@example.test')).toBe('not_listed');
   });
 });

@@ -75,3 +75,6 @@ export function createSecretBox(secretHex: string): SecretBox {
     },
   };
 }
+
+/** A one-time code for proving an email address: 6 digits, uniformly drawn. */
+export const newOneTimeCode = (): string => String(randomInt(1_000_000)).padStart(6, '0');

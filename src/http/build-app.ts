@@ -99,6 +99,8 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   const { metrics, registry } = prometheusMetrics();
   ctx.metrics = metrics;
+  // The outbox's failed attempts are logged without the mail's text (a one-time code may be in it).
+  ctx.mail.onFailure = (failure) => app.log.warn({ mail: failure }, failure.willRetry ? 'mail not sent; will retry' : 'mail failed for good');
   addMetricsRoute(app, registry, ctx.config.metricsToken);
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {

@@ -69,8 +69,9 @@ export async function claimMail(db: Executor, id: string, now: number, lockMs: n
   return { id: r.id, to: r.to_address, subject: r.subject, text: r.body_text, attempts: r.attempts };
 }
 
+/** A sent mail keeps its address, subject and times, not its text: that may hold a one-time code. */
 export async function markMailSent(db: Executor, id: string, now: number): Promise<void> {
-  await db.updateTable('outbox').set({ status: 'sent', sent_at: now, locked_until: null, last_error: null }).where('id', '=', id).execute();
+  await db.updateTable('outbox').set({ status: 'sent', sent_at: now, locked_until: null, last_error: null, body_text: '' }).where('id', '=', id).execute();
 }
 
 /** Records a failed attempt: tried again at `retryAt`, or failed for good when that is null. */

@@ -60,15 +60,16 @@ const dialects = await testDialects();
 /**
  * Runs a suite once per dialect (SQLite and PostgreSQL), each against its own
  * fresh database, like Kysely's dialect loop; `only` keeps one dialect's
- * behaviour (that one runs where it is available, and always under CI=true).
+ * behaviour (that one runs where it is available, and always under CI=true);
+ * `env` adds to the configuration (an SMTP_URL…).
  */
-export function describeEachDialect(name: string, suite: (h: () => Harness) => void, opts: { only?: DialectName } = {}): void {
+export function describeEachDialect(name: string, suite: (h: () => Harness) => void, opts: { only?: DialectName; env?: Record<string, string> } = {}): void {
   // Where that database is not reachable (only outside CI: testDialects requires both under CI=true), the suite does not run.
   for (const dialect of opts.only ? [opts.only] : dialects) {
     describe.runIf(dialects.includes(dialect))(`${name} [${dialect}]`, () => {
       let harness: (Harness & { close(): Promise<void> }) | undefined;
       beforeAll(async () => {
-        harness = await startHarness(dialect);
+        harness = await startHarness(dialect, opts.env);
       });
       afterAll(async () => {
         await harness?.close();

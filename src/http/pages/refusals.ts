@@ -16,6 +16,7 @@ const copy: Partial<Record<ErrorReason, RefusalCopy>> = {
   password_required: { heading: 'This link is protected by a password', body: 'Enter the password you were given to see what was shared.', next: 'Don’t have it? Ask the person who shared the link.', tone: 'lock' },
   password_invalid: { heading: 'That password isn’t right', body: 'The password you entered doesn’t match. Check for typos and try again.', next: 'Don’t have it? Ask the person who shared the link.', tone: 'lock' },
   auth_required: { heading: 'Confirm your email address', body: 'This link is meant for specific people. Enter your email address and we’ll send you a one-time code.', next: 'Use the address the link was sent to.', tone: 'lock' },
+  code_invalid: { heading: 'That code didn’t work', body: 'The code is wrong, was already used, or has expired. Codes work once, for 10 minutes.', next: 'Check the latest mail, or send yourself a new code.', tone: 'lock' },
   export_disabled: { heading: 'Downloads are turned off', body: 'The person who shared this link allows viewing it, but not downloading it.', next: 'You can still read everything on the page.', tone: 'stop' },
   records_disabled: { heading: 'Single records can’t be opened', body: 'This link shows the list only; opening individual records isn’t allowed.', next: 'You can still read the list on the page.', tone: 'stop' },
   forbidden: { heading: 'That isn’t allowed', body: 'This link doesn’t allow what you tried to do.', next: 'You can still read what was shared.', tone: 'stop' },

@@ -15,6 +15,7 @@ import { listSharedTable } from '../../app/list-shared-table.js';
 import { listSharedRecordTable, openSharedRecord } from '../../app/open-shared-record.js';
 import { COLLECTION_TABLE, type CollectionContent, type TablePage } from '../../app/shared-content.js';
 import { sharedLinkMeta } from '../../app/shared-link-meta.js';
+import { startEmailVerification } from '../../app/start-email-verification.js';
 import { viewSharedLink, type PublicLink } from '../../app/view-shared-link.js';
 import { AppError } from '../../domain/errors.js';
 import { statusFor, toAppError } from '../error-handler.js';
@@ -60,6 +61,13 @@ function whereIn(prefix: string, url: string): { base: string | null; inside: bo
   return { base: `${prefix}/${m[1]}`, inside: m[2] !== undefined && m[2] !== '/' };
 }
 
+const checkMailCopy: RefusalCopy = {
+  heading: 'Check your mail',
+  body: 'We’ve sent you a 6-digit code.',
+  next: 'Nothing arrived? Check your spam folder, or make sure you used the address the link was sent to.',
+  tone: 'lock',
+};
+
 const notFoundInside: RefusalCopy = {
   heading: 'We couldn’t find that here',
   body: 'What you asked for isn’t part of this shared link.',
@@ -78,7 +86,6 @@ function refusalPage(err: AppError, request: FastifyRequest, prefix: string): Re
   const { base, inside } = whereIn(prefix, request.url);
   let copy = refusalCopy(err.reason);
   let back: string | undefined;
-  let message: string | undefined;
   let form: RefusalForm | undefined;
   // A record or table missing from a live link is not the link missing: say so, and offer the way back.
   if (err.reason === 'not_found' && inside && base && err.message !== denial('not_found').message) {
@@ -89,14 +96,9 @@ function refusalPage(err: AppError, request: FastifyRequest, prefix: string): Re
   if ((err.reason === 'password_required' || err.reason === 'password_invalid') && base) {
     form = { kind: 'password', action: `${base}/unlock`, invalid: err.reason === 'password_invalid' };
   }
-  if (err.reason === 'auth_required') {
-    if (err.details?.verification === 'unavailable') {
-      copy = { ...copy, heading: 'Email verification isn’t available yet', next: 'Ask the person who shared it to send you a link without email confirmation.' };
-      message = err.message;
-    } else if (base) form = { kind: 'email', action: `${base}/verify/start` };
-  }
+  if (err.reason === 'auth_required' && base) form = { kind: 'email', action: `${base}/verify/start` };
   if (err.reason === 'rate_limited' && typeof err.details?.retryAfter === 'number') copy = { ...copy, next: waitText(err.details.retryAfter) };
-  return <RefusalView copy={copy} message={message} form={form} back={back} reference={err.reason === 'internal_error' ? request.id : undefined} />;
+  return <RefusalView copy={copy} form={form} back={back} reference={err.reason === 'internal_error' ? request.id : undefined} />;
 }
 
 /**
@@ -315,17 +317,58 @@ const linkPages =
       },
     );
 
-    // The email form posts here. Sending one-time codes is not built yet: say so plainly, with the same status as the form.
+    const codeForm = (base: string, email: string, withPassword: boolean, invalid?: string): RefusalForm => ({
+      kind: 'code',
+      action: `${base}/verify/confirm`,
+      restart: `${base}/verify/start`,
+      email,
+      withPassword,
+      invalid,
+    });
+
+    // The email form posts here: a code goes to the address when the link allows it, and the code's form follows.
     app.post(
       '/:id/verify/start',
       { schema: { hide, params: idParams, body: z.object({ email: z.string().max(320).optional() }).nullish() } },
       async (request, reply) => {
         const { id } = request.params;
-        const meta = await sharedLinkMeta(ctx, publicRequest(request, id, { grant: sentGrant(request) }));
-        if (!meta.requiresAuth) return reply.redirect(`${prefix}/${id}`, 303);
-        throw new AppError('auth_required', 'Confirming your email address by a one-time code isn’t available on this server yet, so this link can’t be opened for now.', {
-          verification: 'unavailable',
-        });
+        const base = `${prefix}/${id}`;
+        const req = publicRequest(request, id, { grant: sentGrant(request) });
+        const meta = await sharedLinkMeta(ctx, req);
+        if (!meta.requiresAuth) return reply.redirect(base, 303);
+        const email = (request.body?.email ?? '').trim();
+        if (!z.email().safeParse(email).success) {
+          reply.code(400);
+          return sendPage(reply, <RefusalView copy={refusalCopy('auth_required')} form={{ kind: 'email', action: `${base}/verify/start`, email, invalid: 'That doesn’t look like an email address. Please check it.' }} />);
+        }
+        const started = await startEmailVerification(ctx, req, email);
+        const message = `If ${started.email} may open this link, a 6-digit code is on its way there. Enter it below; it expires in ${Math.round((started.expiresAt - ctx.now()) / 60_000)} minutes.`;
+        return sendPage(reply, <RefusalView copy={checkMailCopy} message={message} form={codeForm(base, started.email, meta.requiresPassword)} />);
+      },
+    );
+
+    // The code's form posts here; a right code is a view, its grant (carrying the proven address) a cookie, and the reader lands on the page.
+    app.post(
+      '/:id/verify/confirm',
+      { schema: { hide, params: idParams, body: z.object({ email: z.string().max(320).optional(), code: z.string().max(20).optional(), password: z.string().max(200).optional() }).nullish() } },
+      async (request, reply) => {
+        const { id } = request.params;
+        const base = `${prefix}/${id}`;
+        const sent = sentGrant(request);
+        const email = (request.body?.email ?? '').trim();
+        if (!z.email().safeParse(email).success) return reply.redirect(base, 303);
+        const password = request.body?.password;
+        try {
+          const v = await viewSharedLink(ctx, { ...publicRequest(request, id, { grant: sent, password }), emailCode: { email, code: request.body?.code ?? '' } });
+          keepGrant(reply, base, sent, v.grant, v.grantExpiresAt);
+          return reply.redirect(base, 303);
+        } catch (e) {
+          // A wrong code or password keeps the reader on the code's form, with what went wrong.
+          if (!(e instanceof AppError) || !['code_invalid', 'password_invalid', 'password_required'].includes(e.reason)) throw e;
+          reply.code(statusFor[e.reason]);
+          const invalid = e.reason === 'code_invalid' ? 'That code didn’t work.' : 'That password didn’t work. Please try again.';
+          return sendPage(reply, <RefusalView copy={refusalCopy(e.reason)} form={codeForm(base, email, password !== undefined || e.reason !== 'code_invalid', invalid)} />);
+        }
       },
     );
 
@@ -342,7 +385,7 @@ const linkPages =
 
     // A reload or a bookmark of a form's address leads back to the page rather than to a dead end.
     // The identifier is whatever the address held, not yet checked: encoded, it cannot break the Location header.
-    for (const path of ['/:id/unlock', '/:id/verify/start', '/:id/comments']) {
+    for (const path of ['/:id/unlock', '/:id/verify/start', '/:id/verify/confirm', '/:id/comments']) {
       app.get(path, { schema: { hide, params: idParams } }, async (request, reply) => reply.redirect(`${prefix}/${encodeURIComponent(request.params.id)}`, 303));
     }
   };

@@ -8,6 +8,7 @@ import { keyName, resourceIdParam } from '../../app/link-inputs.js';
 import { listSharedTable } from '../../app/list-shared-table.js';
 import { listSharedRecordTable, openSharedRecord } from '../../app/open-shared-record.js';
 import { sharedLinkMeta } from '../../app/shared-link-meta.js';
+import { startEmailVerification } from '../../app/start-email-verification.js';
 import { viewSharedLink } from '../../app/view-shared-link.js';
 import { isPreviewRobot } from '../../domain/robots.js';
 import { errorResponses, iso } from '../presenters/common.js';
@@ -58,13 +59,13 @@ export const sharedApiRoutes =
     const tags = ['shared'];
     const security: never[] = [];
 
-    const view = async (request: FastifyRequest, reply: FastifyReply, password?: string) => {
+    const view = async (request: FastifyRequest, reply: FastifyReply, password?: string, emailCode?: { email: string; code: string }) => {
       // The server's fast path already opened this link and was refused: answer its error, do not open it twice.
       const refused = fastViewOutcome(request.raw);
       if (refused !== undefined) throw refused;
       const { id } = request.params as { id: string };
       if (isPreviewRequest(request)) return reply.send({ preview: true as const, title: 'Shared with Porthole' });
-      const v = await viewSharedLink(ctx, publicRequest(request, id, { password }));
+      const v = await viewSharedLink(ctx, { ...publicRequest(request, id, { password }), emailCode });
       withGrant(reply, v.grant);
       return reply.send(viewBody(v));
     };
@@ -82,6 +83,40 @@ export const sharedApiRoutes =
       '/v1/shared/:id/unlock',
       { schema: { tags, security, summary: 'Open a password-protected link', params: idParams, body: z.object({ password: z.string().min(1).max(200) }).strict(), response: { 200: viewSchema, ...errorResponses } } },
       (request, reply) => view(request, reply, request.body.password),
+    );
+
+    app.post(
+      '/v1/shared/:id/verify/start',
+      {
+        schema: {
+          tags,
+          security,
+          summary: 'Mail a one-time code to an address the link allows (counts no view)',
+          description: 'The answer is the same whether or not the address may open the link; only an allowed address receives a code. One code per address every 30 seconds; a code lives 10 minutes.',
+          params: idParams,
+          body: z.object({ email: z.email().max(320) }).strict(),
+          response: { 202: z.object({ status: z.literal('code_sent'), email: z.string(), expires_at: z.string() }), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const started = await startEmailVerification(ctx, publicRequest(request, request.params.id), request.body.email);
+        return reply.code(202).send({ status: 'code_sent' as const, email: started.email, expires_at: new Date(started.expiresAt).toISOString() });
+      },
+    );
+
+    app.post(
+      '/v1/shared/:id/verify/confirm',
+      {
+        schema: {
+          tags,
+          security,
+          summary: 'Open a link with the mailed one-time code (counts a view; the grant carries the proven address)',
+          params: idParams,
+          body: z.object({ email: z.email().max(320), code: z.string().trim().regex(/^\d{6}$/, 'must be the 6 digits from the mail'), password: z.string().min(1).max(200).optional() }).strict(),
+          response: { 200: viewSchema, ...errorResponses },
+        },
+      },
+      (request, reply) => view(request, reply, request.body.password, { email: request.body.email, code: request.body.code }),
     );
 
     app.get(

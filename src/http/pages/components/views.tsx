@@ -150,7 +150,11 @@ export function CollectionView({ chrome, content, paging, children }: { chrome: 
   );
 }
 
-export type RefusalForm = { kind: 'password'; action: string; invalid: boolean } | { kind: 'email'; action: string };
+export type RefusalForm =
+  | { kind: 'password'; action: string; invalid: boolean }
+  | { kind: 'email'; action: string; invalid?: string; email?: string }
+  /** The one-time code's form: the address it went to rides along; a link with a password asks for it again here. */
+  | { kind: 'code'; action: string; email: string; withPassword: boolean; invalid?: string; restart: string };
 
 /** Drawn inline (no image request, no emoji font needed): a stop sign, a clock, a padlock. */
 function RefusalIcon({ tone }: { tone: RefusalCopy['tone'] }) {
@@ -205,9 +209,41 @@ export function RefusalView({ copy, message, form, back, reference }: { copy: Re
         {form?.kind === 'email' ? (
           <form className="form" method="post" action={form.action}>
             <label htmlFor="email">Your email address</label>
-            <input id="email" name="email" type="email" required autoComplete="email" maxLength={320} />
+            <input id="email" name="email" type="email" required autoComplete="email" autoFocus maxLength={320} defaultValue={form.email} aria-invalid={form.invalid ? true : undefined} />
+            {form.invalid ? (
+              <p className="form-error" role="alert">
+                {form.invalid}
+              </p>
+            ) : null}
             <button type="submit">Email me a code</button>
           </form>
+        ) : null}
+        {form?.kind === 'code' ? (
+          <>
+            <form className="form" method="post" action={form.action}>
+              <input type="hidden" name="email" value={form.email} />
+              <label htmlFor="code">6-digit code</label>
+              <input id="code" name="code" type="text" inputMode="numeric" pattern="[0-9]{6}" required autoComplete="one-time-code" autoFocus maxLength={6} aria-invalid={form.invalid ? true : undefined} />
+              {form.withPassword ? (
+                <>
+                  <label htmlFor="password">Password</label>
+                  <input id="password" name="password" type="password" required autoComplete="current-password" maxLength={200} />
+                </>
+              ) : null}
+              {form.invalid ? (
+                <p className="form-error" role="alert">
+                  {form.invalid}
+                </p>
+              ) : null}
+              <button type="submit">Open</button>
+            </form>
+            <form className="form form-inline" method="post" action={form.restart}>
+              <input type="hidden" name="email" value={form.email} />
+              <button type="submit" className="button secondary">
+                Send a new code
+              </button>
+            </form>
+          </>
         ) : null}
         <p className="hint">{copy.next}</p>
         {back ? (
