@@ -4,12 +4,12 @@ import type { Link } from '../domain/link.js';
 import { findUserById } from '../storage/accounts.js';
 import { insertComment } from '../storage/comments.js';
 import type { Executor } from '../storage/database.js';
-import { appendLinkEvent } from '../storage/events.js';
 import { enqueueMail, type OutgoingMail } from '../storage/outbox.js';
 import { findResource, resourceTypeOrDefault } from '../storage/resources.js';
 import { authorizePublic, type PublicRequest } from './authorize-public.js';
 import type { AppContext } from './context.js';
 import { commentTarget } from './list-comments.js';
+import { writeThroughLink } from './write-through-link.js';
 
 export type AddCommentInput = {
   /** Already validated (comment-inputs.ts): trimmed, 1 to 5000 characters. */
@@ -51,12 +51,18 @@ export async function addComment(ctx: AppContext, req: PublicRequest, input: Add
   };
   // Read before the transaction, so it holds the write lock only for the writes.
   const notice = await ownerNotice(ctx, link, comment);
-  await ctx.database.db.transaction().execute(async (tx) => {
-    await insertComment(tx, comment);
+  await writeThroughLink(
+    ctx,
+    req,
+    access,
+    'comment',
     // Who and from where as the gate's own events record it (IP per the workspace's policy, the proven email as actor); never the text.
-    await appendLinkEvent(tx, link, { ...access.events, type: 'commented', metadata: { comment_id: comment.id, record_id: comment.recordId } }, now);
-    if (notice) await enqueueMail(tx, notice, now);
-  });
+    { ...access.events, type: 'commented', metadata: { comment_id: comment.id, record_id: comment.recordId } },
+    async (tx) => {
+      await insertComment(tx, comment);
+      if (notice) await enqueueMail(tx, notice, now);
+    },
+  );
   if (notice) ctx.mail.kick();
   return { comment, grant: access.grant, grantExpiresAt: access.grantExpiresAt };
 }

@@ -1,12 +1,11 @@
-import { AppError } from '../domain/errors.js';
 import type { FieldValue } from '../domain/resource.js';
-import { appendLiveLinkEvent } from '../storage/events.js';
 import { authorizePublic, type PublicAccess, type PublicRequest } from './authorize-public.js';
 import type { AppContext } from './context.js';
 import { recordContent, type RecordContent } from './shared-content.js';
 import { hashWithFields, loadEditTarget, planEdit, type EditPlan, type EditTarget } from './shared-record-edits.js';
 import { publicLink, type PublicLink } from './view-shared-link.js';
 import { nextResourceHead, writeResourceVersion } from './write-resource-version.js';
+import { writeThroughLink } from './write-through-link.js';
 
 export type EditRecordInput = {
   /** The new values by field key (at least one); `null` clears a field. */
@@ -62,22 +61,13 @@ async function saveEdit(ctx: AppContext, req: PublicRequest, access: PublicAcces
   const now = ctx.now();
   const editor = access.email ? `email:${access.email}` : `link:${link.id}`;
   const next = nextResourceHead({ workspaceId: link.workspaceId, type: link.resourceType, id: target.recordId }, head, { title: head.title, fields, contentHash }, now);
-  const written = await ctx.database.db.transaction().execute(async (tx) => {
-    // The link row first, then the resource, as deleting a resource (which revokes its links) takes them: no lock cycle.
-    const event = await appendLiveLinkEvent(
-      tx,
-      link,
-      // Who and from where as the gate's events record it; the keys changed, never their values.
-      { ...access.events, actor: editor, type: 'edited', metadata: { record_id: target.recordId, version: next.latestVersion, fields: plan.changed } },
-      now,
-    );
-    if (!event) return false;
-    await writeResourceVersion(tx, next, head, editor, { copyFrom: head.latestVersion, tableCounts: target.tableCounts });
-    return true;
-  });
-  if (!written) {
-    // The link stopped passing between the gate and the write (revoked, disabled, rotated, expired): the gate says why and records the denial.
-    await authorizePublic(ctx, { ...req, grant: access.grant ?? req.grant }, 'edit');
-    throw new AppError('conflict', 'This share link changed while your edit was being saved; open it again', { conflict: 'link_changed' });
-  }
+  await writeThroughLink(
+    ctx,
+    req,
+    access,
+    'edit',
+    // Who and from where as the gate's events record it; the keys changed, never their values.
+    { ...access.events, actor: editor, type: 'edited', metadata: { record_id: target.recordId, version: next.latestVersion, fields: plan.changed } },
+    (tx) => writeResourceVersion(tx, next, head, editor, { copyFrom: head.latestVersion, tableCounts: target.tableCounts }),
+  );
 }

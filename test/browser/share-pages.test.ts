@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserTestsEnabled, launchBrowser, parseCsv, screenshotPath, VIEWPORTS, type TestBrowser } from '../helpers/browser.js';
@@ -302,9 +303,26 @@ describe.skipIf(!browserTestsEnabled())('share pages in Chromium', () => {
     await p2.goto(`${origin}/shared/${guarded.token}`);
     await p2.getByLabel('Your email address').fill('ada@example.com');
     const [res] = await Promise.all([p2.waitForResponse(/verify\/start$/), p2.getByRole('button', { name: 'Email me a code' }).click()]);
-    expect(res.status()).toBe(401);
-    expect(await heading(p2)).toBe('Email verification isn’t available yet');
-    await p2.screenshot({ path: screenshotPath('refusal-email-unavailable-phone'), fullPage: true });
+    expect(res.status()).toBe(200);
+    expect(await heading(p2)).toBe('Check your mail');
+    await p2.screenshot({ path: screenshotPath('verify-code-phone'), fullPage: true });
+    // Without SMTP_URL the code's mail is a file in the data directory.
+    await h.ctx.mail.drain();
+    const mailDir = join(h.ctx.config.dataDir, 'mail');
+    const mail = readdirSync(mailDir)
+      .map((f) => readFileSync(join(mailDir, f), 'utf8'))
+      .find((m) => m.includes('To: ada@example.com'));
+    const code = /one-time code is (\d{6})/.exec(mail ?? '')?.[1];
+    expect(code).toMatch(/^\d{6}$/);
+    await p2.getByLabel('6-digit code').fill(code === '000000' ? '111111' : '000000');
+    const [wrong] = await Promise.all([p2.waitForResponse(/verify\/confirm$/), p2.getByRole('button', { name: 'Open' }).click()]);
+    expect(wrong.status()).toBe(401);
+    expect(await heading(p2)).toBe('That code didn’t work');
+    await p2.getByLabel('6-digit code').fill(code as string);
+    await Promise.all([p2.waitForURL(new RegExp(`/shared/${guarded.token}$`)), p2.getByRole('button', { name: 'Open' }).click()]);
+    expect(await heading(p2)).toMatch(/^Resource res-/);
+    await p2.reload();
+    expect(await heading(p2)).toMatch(/^Resource res-/);
     await c2.close();
   }, 180_000);
 
