@@ -1,13 +1,12 @@
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { InjectOptions } from 'fastify';
 import fc from 'fast-check';
-import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
 import { verifyAudit } from '../src/app/verify-audit.js';
 import { issueGrant } from '../src/domain/grants.js';
 import { insertComment } from '../src/storage/comments.js';
 import { buildLink, buildResource, buildWorkspace, send, signIn, type ApiResponse, type TestWorkspace } from './helpers/factories.js';
-import { describeEachDialect, type Harness } from './helpers/harness.js';
+import { failEventsOf } from './helpers/faults.js';
+import { describeEachDialect, listening, type Harness } from './helpers/harness.js';
 
 const UA = 'CommentTest/1.0';
 
@@ -40,27 +39,6 @@ const linkRow = (h: Harness, linkId: string) => h.ctx.database.db.selectFrom('li
 const commentRows = (h: Harness, linkId: string) => h.ctx.database.db.selectFrom('comments').selectAll().where('link_id', '=', linkId).orderBy('created_at').orderBy('id').execute();
 const notices = (h: Harness, workspaceId: string) =>
   h.ctx.database.db.selectFrom('outbox').selectAll().where('workspace_id', '=', workspaceId).where('kind', '=', 'comment_notice').execute();
-
-/** The suite's app over real HTTP on loopback, listening from the first call on. */
-async function listening(app: FastifyInstance): Promise<string> {
-  if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' });
-  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-}
-
-/** Makes every insert of an event of this link fail, to show that a comment never lands without its event. */
-async function failEventsOf(h: Harness, linkId: string): Promise<() => Promise<void>> {
-  const db = h.ctx.database.db;
-  if (h.dialect === 'sqlite') {
-    await sql.raw(`create trigger test_fail_comment_events before insert on events when new.link_id = '${linkId}' begin select raise(abort, 'injected failure'); end`).execute(db);
-    return async () => void (await sql.raw('drop trigger test_fail_comment_events').execute(db));
-  }
-  await sql.raw(`create function test_fail_comment_events() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$`).execute(db);
-  await sql.raw(`create trigger test_fail_comment_events before insert on events for each row when (new.link_id = '${linkId}') execute function test_fail_comment_events()`).execute(db);
-  return async () => {
-    await sql.raw('drop trigger test_fail_comment_events on events').execute(db);
-    await sql.raw('drop function test_fail_comment_events()').execute(db);
-  };
-}
 
 describeEachDialect('comments', (h) => {
   let ws: TestWorkspace;

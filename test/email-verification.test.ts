@@ -1,11 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../src/app/verify-audit.js';
 import { buildLink, buildMember, buildResource, buildWorkspace, linkEvents, send } from './helpers/factories.js';
-import { describeEachDialect, startHarness, type Harness } from './helpers/harness.js';
+import { describeEachDialect, listening, startHarness, type Harness } from './helpers/harness.js';
 import { startTestSmtp, type ReceivedMail } from './helpers/smtp.js';
 import { testDialects } from './helpers/databases.js';
 
@@ -201,12 +199,6 @@ describeEachDialect(
   },
   { env: { SMTP_URL: smtp.url } },
 );
-
-/** The suite's app over real HTTP, for the form flow a browser without JavaScript follows. */
-async function listening(app: FastifyInstance): Promise<string> {
-  if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' });
-  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-}
 
 describeEachDialect(
   'email verification pages',

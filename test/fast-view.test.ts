@@ -1,19 +1,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientIpOf, fastViewHandler, fastViewOutcome, type FastViewOptions } from '../src/http/public/fast-view.js';
 import { viewSchema } from '../src/http/public/shared-api.js';
 import { buildLink, buildResource, buildWorkspace, send } from './helpers/factories.js';
-import { describeEachDialect, startHarness, type Harness } from './helpers/harness.js';
+import { describeEachDialect, listening, startHarness, type Harness } from './helpers/harness.js';
 
 // A plain GET /v1/shared/{id} over a real connection is answered by the server's fast path
 // (src/http/public/fast-view.ts); app.inject() always goes through Fastify's route. The two must not differ.
-
-async function listening(app: FastifyInstance): Promise<string> {
-  if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' });
-  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-}
 
 async function get(url: string, headers: Record<string, string> = {}) {
   const res = await fetch(url, { headers });

@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
 import { verifyAudit } from '../src/app/verify-audit.js';
 import { buildLink, buildResource, buildWorkspace, send, type TestWorkspace } from './helpers/factories.js';
+import { failEventsOf } from './helpers/faults.js';
 import { describeEachDialect, type Harness } from './helpers/harness.js';
 
 const UA = 'AuditTest/1.0 (+https://example.test)';
@@ -14,21 +14,6 @@ const linkEvents = async (h: Harness, linkId: string) =>
   }));
 const lastEvent = async (h: Harness, linkId: string) => (await linkEvents(h, linkId)).at(-1);
 const countEvents = async (h: Harness) => Number((await h.ctx.database.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-
-/** Makes every insert of an event of this link fail, to show that nothing it records happens without it. */
-async function failEventsOf(h: Harness, linkId: string): Promise<() => Promise<void>> {
-  const db = h.ctx.database.db;
-  if (h.dialect === 'sqlite') {
-    await sql.raw(`create trigger test_fail_events before insert on events when new.link_id = '${linkId}' begin select raise(abort, 'injected failure'); end`).execute(db);
-    return async () => void (await sql.raw('drop trigger test_fail_events').execute(db));
-  }
-  await sql.raw(`create function test_fail_events() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$`).execute(db);
-  await sql.raw(`create trigger test_fail_events before insert on events for each row when (new.link_id = '${linkId}') execute function test_fail_events()`).execute(db);
-  return async () => {
-    await sql.raw('drop trigger test_fail_events on events').execute(db);
-    await sql.raw('drop function test_fail_events()').execute(db);
-  };
-}
 
 describeEachDialect('public audit trail', (h) => {
   let ws: TestWorkspace;

@@ -1,16 +1,8 @@
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { expect, it } from 'vitest';
 import { buildLink, buildResource, buildWorkspace, send } from './helpers/factories.js';
-import { describeEachDialect } from './helpers/harness.js';
+import { describeEachDialect, listening } from './helpers/harness.js';
 import { verifyAudit } from '../src/app/verify-audit.js';
 import { viewSchema } from '../src/http/public/shared-api.js';
-
-/** The suite's app over real HTTP on loopback, listening from the first call on. */
-async function listening(app: FastifyInstance): Promise<string> {
-  if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' });
-  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-}
 
 describeEachDialect('public API', (h) => {
   it('opens a record link: projected fields, version, grant, a viewed event', async () => {

@@ -1,19 +1,11 @@
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { expect, it } from 'vitest';
 import { verifyAudit } from '../src/app/verify-audit.js';
 import { issueGrant } from '../src/domain/grants.js';
 import { editedRecordSchema } from '../src/http/public/edit-api.js';
 import { buildLink, buildResource, buildWorkspace, linkEvents, send, type TestWorkspace } from './helpers/factories.js';
-import { describeEachDialect, type Harness } from './helpers/harness.js';
+import { describeEachDialect, listening, type Harness } from './helpers/harness.js';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/130 Safari/537.36';
-
-/** The suite's app over real HTTP on loopback, listening from the first call on. */
-async function listening(app: FastifyInstance): Promise<string> {
-  if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' });
-  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-}
 
 async function declareJob(ws: TestWorkspace): Promise<void> {
   const res = await ws.api('PUT', '/v1/resource-types/job', {

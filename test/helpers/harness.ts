@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe } from 'vitest';
@@ -80,4 +81,10 @@ export function describeEachDialect(name: string, suite: (h: () => Harness) => v
       });
     });
   }
+}
+
+/** A harness's app over real HTTP on loopback (for what a browser or fetch sees), listening from the first call on. */
+export async function listening(app: FastifyInstance): Promise<string> {
+  if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 }
