@@ -3,12 +3,12 @@ import { newId } from '../domain/ids.js';
 import type { Link } from '../domain/link.js';
 import { findUserById } from '../storage/accounts.js';
 import { insertComment } from '../storage/comments.js';
-import type { Executor } from '../storage/database.js';
 import { enqueueMail, type OutgoingMail } from '../storage/outbox.js';
-import { findResource, resourceTypeOrDefault } from '../storage/resources.js';
+import { findResource } from '../storage/resources.js';
 import { authorizePublic, type PublicRequest } from './authorize-public.js';
 import type { AppContext } from './context.js';
 import { commentTarget } from './list-comments.js';
+import { sharedName } from './shared-name.js';
 import { writeThroughLink } from './write-through-link.js';
 
 export type AddCommentInput = {
@@ -106,10 +106,4 @@ async function ownerNotice(ctx: AppContext, link: Link, comment: Comment): Promi
     '',
   ].join('\n');
   return { workspaceId: link.workspaceId, kind: 'comment_notice', to: owner.email, subject: oneLine(`New comment on “${name}”`, 200), text };
-}
-
-/** What a link shares, for people: the resource's title, or the type's label for a collection. */
-async function sharedName(db: Executor, link: Link): Promise<string> {
-  if (link.resourceId === null) return (await resourceTypeOrDefault(db, link.workspaceId, link.resourceType)).label;
-  return (await findResource(db, link.workspaceId, link.resourceType, link.resourceId))?.title ?? link.resourceId;
 }

@@ -8,6 +8,7 @@ import { storedIp, type IpStorageMode } from '../domain/workspace-policy.js';
 import { parseJson } from '../storage/json.js';
 import { findPublicLink } from '../storage/links.js';
 import { checkEmailCode } from './check-email-code.js';
+import { firstViewNotice } from './first-view-notice.js';
 import type { AppContext } from './context.js';
 import type { MissLimiter } from './miss-limiter.js';
 import type { EventBase, LedgerLink } from './public-ledger.js';
@@ -187,8 +188,10 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
     base: events,
     metadata: { action, ...opts.eventMetadata },
     now,
+    notice: decision.countsView ? firstViewNotice(link, ctx.config.publicUrl) : undefined,
   });
   if (!result.ok) throw denial(result.reason);
+  if (result.queuedMail) ctx.mail.kick();
   ctx.metrics.counted(decision.countsView ? 1 : 0, download ? 1 : 0);
 
   if (!decision.countsView) {

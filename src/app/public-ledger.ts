@@ -2,6 +2,7 @@ import { evaluateAccess, type AccessAction, type DenyReason, type EmailCodeCheck
 import type { AuditEvent, EventInput } from '../domain/event.js';
 import type { GrantClaims } from '../domain/grants.js';
 import type { Db, Tx } from '../storage/database.js';
+import { queueFirstViewNotice, type FirstViewNotice } from './first-view-notice.js';
 import { appendLinkEvent, appendToChain, chainedEvent, countAndAppendMany, type BatchedCount, type ExpectedHead } from '../storage/events.js';
 import { createGroupCommitter } from '../storage/group-commit.js';
 import { countKind, countView, findLinkById, type CountKind } from '../storage/links.js';
@@ -30,6 +31,8 @@ export type CountJob = {
   base: EventBase;
   metadata: Record<string, unknown>;
   now: number;
+  /** Set when this view may be the link's first and its creator asked to hear of it (`notify_on_view`). */
+  notice?: FirstViewNotice;
 };
 
 /** Write a denial's event: `expired`, or `access_denied` with its reason. */
@@ -37,7 +40,15 @@ export type DenyJob = { kind: 'deny'; link: LedgerLink; reason: DenyReason; acti
 
 export type LedgerJob = CountJob | DenyJob;
 
-export type CountResult = { ok: true; viewCount: number; downloadCount: number } | { ok: false; reason: DenyReason };
+export type CountResult =
+  | {
+      ok: true;
+      viewCount: number;
+      downloadCount: number;
+      /** A mail was queued with this count (the first view's notice): wake the dispatcher. */
+      queuedMail?: true;
+    }
+  | { ok: false; reason: DenyReason };
 
 /**
  * Where the public path's writes go. Every job is committed, with its events,
@@ -76,6 +87,10 @@ async function count(tx: Tx, job: CountJob): Promise<CountResult> {
   const counted = await countView(tx, link, { view: job.view, download: job.download, events }, now);
   if (counted) {
     await appendToChain(tx, link.id, countedEvents(job, counted.eventSeq - events, counted.lastEventHash));
+    // The first view, and the creator asked to hear of it: told in the same transaction, or not at all.
+    if (job.notice && job.view && counted.viewCount === 1 && (await queueFirstViewNotice(tx, link, job.notice, base, now))) {
+      return { ok: true, viewCount: counted.viewCount, downloadCount: counted.downloadCount, queuedMail: true };
+    }
     return { ok: true, viewCount: counted.viewCount, downloadCount: counted.downloadCount };
   }
   const fresh = await findLinkById(tx, link.workspaceId, link.id);
@@ -100,7 +115,8 @@ async function countInOneStatement(db: Db, jobs: LedgerJob[]): Promise<Array<{ v
   const seen = new Set<string>();
   const kinds = new Map<CountKind, Array<{ index: number; job: CountJob }>>();
   jobs.forEach((job, index) => {
-    if (job.kind !== 'count' || !job.link.head || seen.has(job.link.id)) return;
+    // A view that may be the link's first, with a notice to queue, takes the transaction path.
+    if (job.kind !== 'count' || !job.link.head || job.notice || seen.has(job.link.id)) return;
     seen.add(job.link.id);
     const kind = countKind(job);
     const group = kinds.get(kind);
