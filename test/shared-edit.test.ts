@@ -321,6 +321,21 @@ describeEachDialect('editing through an editor link', (h) => {
     expect(await versionsOf(ws, 'job', r.id)).toHaveLength(2);
   });
 
+  it('limits saved edits per link and client: 60 in 10 minutes, then 429 with Retry-After and nothing written', async () => {
+    const ws = await buildWorkspace(h());
+    const { r, link } = await editorLink(ws);
+    const grant = (await send(h().app, 'GET', `/v1/shared/${link.token}`)).body.grant;
+    const g = { 'x-porthole-grant': grant };
+    for (let i = 0; i < 60; i++) expect((await patch(h(), link.token, r.id, { fields: { hours: i } }, g)).status).toBe(200);
+    const refused = await patch(h(), link.token, r.id, { fields: { hours: 1000 } }, g);
+    expect(refused.status).toBe(429);
+    expect(refused.body.reason).toBe('rate_limited');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await versionsOf(ws, 'job', r.id))[0].version).toBe(61);
+    h().advance(10 * 60_000);
+    expect((await patch(h(), link.token, r.id, { fields: { hours: 1000 } }, g)).status).toBe(200);
+  });
+
   it('malformed requests are 4xx {error, reason}, never a 500', async () => {
     const ws = await buildWorkspace(h());
     const { r, link } = await editorLink(ws);

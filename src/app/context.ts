@@ -23,6 +23,8 @@ export type AppContext = {
   codeRequests: MissLimiter;
   /** Comments posted, per link and client. */
   commentPosts: MissLimiter;
+  /** Edits saved through editor links, per link and client. */
+  editSaves: MissLimiter;
   /** Sends what use-cases queued in the outbox; kick it after a commit that queued mail. */
   mail: MailDispatcher;
   /** The Redis behind both limiters when REDIS_URL is set (closed with the context). */

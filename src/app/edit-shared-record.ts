@@ -38,6 +38,7 @@ export async function editSharedRecord(ctx: AppContext, req: PublicRequest, reco
   let target!: EditTarget;
   let plan!: EditPlan;
   const access = await authorizePublic(ctx, req, 'edit', {
+    throttle: ctx.editSaves,
     prepare: async (link, hints) => {
       target = await loadEditTarget(ctx, link, recordId, hints);
       plan = planEdit(target, input.fields, input.baseVersion);

@@ -33,6 +33,8 @@ export async function openContext(config: Config, opts: { migrate?: boolean } = 
     codeRequests: limiter('code-requests', { limit: 10, windowMs: 15 * 60_000 }),
     // Enough for a reviewer working through a list, not for a flood of mail to the link's owner.
     commentPosts: limiter('comment-posts', { limit: 20, windowMs: 10 * 60_000 }),
+    // Each saved edit is a new version of the resource: generous for a person, a wall for a loop.
+    editSaves: limiter('edit-saves', { limit: 60, windowMs: 10 * 60_000 }),
     // The clock is read through the context, so tests that move it move the outbox's too.
     mail: startMailDispatcher(database.db, openMailTransport({ smtpUrl: config.smtpUrl, dataDir: config.dataDir }), { from: config.mailFrom, now: () => ctx.now() }),
     sharedLimits,
