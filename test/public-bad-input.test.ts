@@ -220,19 +220,22 @@ describeEachDialect('public API: bad input', (h) => {
 
   it('nothing returns 500, on the JSON API or the pages: random paths, identifiers, query strings, headers and bodies', async () => {
     const token: string = record.token;
+    // Links whose holders may do more: comment and edit, after proving an address.
+    const editor = await buildLink(ws, { resource_type: 'host', resource_id: null, filter: { zone: 'a' }, access_role: 'editor', settings: { allow_open_records: true, fields: 'all' } });
+    const guarded = await buildLink(ws, { resource_type: 'job', resource_id: record.resource_id, access_role: 'commenter', requires_auth: true, allowed_domains: ['b.example'] });
     const segment = fc.oneof(
       fc.string({ maxLength: 60 }).map(encodeURIComponent),
       fc.stringMatching(/^[A-Za-z0-9_-]{0,50}$/),
       fc.constantFrom('..', '.', '%', '%zz', '%E0%A4%A', '%25', '%00', '%2F', '%C3%A9', '~', '*', "'", '"', '<script>', '%20', '+', ';', ':', '@'),
     );
     const identifier = fc.oneof(
-      fc.constantFrom(token, record.short_code, collection.token, collection.short_code),
+      fc.constantFrom(token, record.short_code, collection.token, collection.short_code, editor.token, editor.short_code, guarded.token),
       segment,
       fc.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       fc.stringMatching(/^[A-Za-z0-9]{8}$/),
     );
     const suffix = fc.oneof(
-      fc.constantFrom('', '/', '/meta', '/export.csv', '/export.json', '/unlock', '/verify/start', '/tables/tasks', '/tables/items', '/records/host-0', '/records/host-2'),
+      fc.constantFrom('', '/', '/meta', '/export.csv', '/export.json', '/unlock', '/verify/start', '/verify/confirm', '/comments', '/edit', '/records/host-0/edit', '/tables/tasks', '/tables/items', '/records/host-0', '/records/host-2'),
       segment.map((s) => `/tables/${s}`),
       segment.map((s) => `/records/${s}`),
       fc.array(segment, { maxLength: 3 }).map((parts) => `/${parts.join('/')}`),
@@ -248,8 +251,15 @@ describeEachDialect('public API: bad input', (h) => {
       { 'x-porthole-grant': fc.oneof(ascii, fc.constant('g1.e30.AAAA')), 'user-agent': ascii, 'content-type': fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded') },
       { requiredKeys: [] },
     );
-    const body = fc.option(fc.oneof(fc.json(), ascii, fc.constant('{"password":"x"}')), { nil: undefined });
-    const method = fc.constantFrom<'GET' | 'HEAD' | 'POST'>('GET', 'GET', 'GET', 'HEAD', 'POST');
+    const body = fc.option(
+      fc.oneof(
+        fc.json(),
+        ascii,
+        fc.constantFrom('{"password":"x"}', '{"email":"a@b.example"}', '{"email":"a@b.example","code":"123456"}', '{"body":"hi"}', '{"fields":{"status":"x"}}', 'email=a%40b.example&code=1', 'body=hi'),
+      ),
+      { nil: undefined },
+    );
+    const method = fc.constantFrom<'GET' | 'HEAD' | 'POST' | 'PATCH'>('GET', 'GET', 'GET', 'HEAD', 'POST', 'POST', 'PATCH');
 
     // The JSON API, and the pages under /shared and /s, which answer refusals as HTML.
     const prefix = fc.constantFrom('/v1/shared/', '/v1/shared/', '/shared/', '/s/');
@@ -262,7 +272,7 @@ describeEachDialect('public API: bad input', (h) => {
           url,
           remoteAddress: nextIp(),
           headers: hdrs,
-          ...(m === 'POST' && b !== undefined ? { payload: b } : {}),
+          ...((m === 'POST' || m === 'PATCH') && b !== undefined ? { payload: b } : {}),
         });
         expect(res.statusCode, `${m} ${url}`).toBeLessThan(500);
         // Dot segments are resolved on the way in (`/s/../x` is `/x`): a page answer only where the path is still a page's.
