@@ -44,6 +44,17 @@ const accessFields = {
   metadata: metadata.optional(),
 };
 
+/** Mailing the recipient when a link is made (DESIGN §5). */
+const notificationFields = {
+  send_notification: z
+    .boolean()
+    .optional()
+    .describe(
+      'Mail the link to its recipient_email (required then), in the same transaction as the link: who shared it, what, the custom_message, the URL and its expiry. Never the password. A notified event is written on the link.',
+    ),
+  custom_message: z.string().min(1).max(2000).optional().describe('A note quoted in the mail; only with send_notification.'),
+};
+
 export const createLinkBody = z
   .object({
     resource_type: keyName,
@@ -54,12 +65,44 @@ export const createLinkBody = z
       .boolean()
       .optional()
       .describe(
-        "Return the caller's active link to the same target with the same access instead of a new one (200). An explicit expires_at must match; a default or expires_in_days is met by a link that ends no later than asked and has at least half of the asked time left. Never for password links.",
+        "Return the caller's active link to the same target with the same access instead of a new one (200). An explicit expires_at must match; a default or expires_in_days is met by a link that ends no later than asked and has at least half of the asked time left. Never for password links. With send_notification, the recipient is mailed the reused link (and a notified event written on it).",
       ),
     ...accessFields,
+    ...notificationFields,
   })
   .strict();
 export type CreateLinkBody = z.infer<typeof createLinkBody>;
+
+/** What every link of a bulk call shares: a create body without its recipient, and never a reused link. */
+export const linkTemplate = createLinkBody
+  .omit({ reuse_active: true, recipient_email: true, recipient_contact_id: true })
+  .describe('Settings every link gets: as POST /v1/links, without reuse_active and the recipient fields. label and custom_message are defaults a recipient may override.');
+export type LinkTemplate = z.infer<typeof linkTemplate>;
+
+export const bulkRecipient = z
+  .object({
+    recipient_email: email,
+    recipient_contact_id: z.string().min(1).max(200).nullable().optional(),
+    label: z.string().max(200).nullable().optional().describe("This link's label instead of the template's."),
+    custom_message: notificationFields.custom_message.describe("This recipient's note instead of the template's; only with template.send_notification."),
+  })
+  .strict();
+
+/** Bulk creation tops out here: one transaction, one request body. */
+export const MAX_BULK_LINKS = 100;
+
+export const bulkCreateLinksBody = z
+  .object({
+    template: linkTemplate,
+    recipients: z
+      .array(bulkRecipient)
+      .min(1)
+      .max(MAX_BULK_LINKS)
+      .describe(`One link per recipient (1 to ${MAX_BULK_LINKS}, each address once), answered in this order.`),
+  })
+  .strict()
+  .describe('One link per recipient, each with its own token, short code, view count and audit trail, all created in one transaction or none.');
+export type BulkCreateLinksBody = z.infer<typeof bulkCreateLinksBody>;
 
 export const updateLinkBody = z
   .object({ ...accessFields, enabled: z.boolean().optional() })

@@ -6,6 +6,7 @@ import type { AppContext } from './context.js';
 import { createLink } from './create-link.js';
 import { demoJobs, demoModels, demoReport, demoTypes, type DemoResource } from './demo-data.js';
 import { createLinkBody, type CreateLinkBody } from './link-inputs.js';
+import { sharedUrl, shortUrl } from './link-urls.js';
 import { listLinks } from './list-links.js';
 import { putResourceType } from './put-resource-type.js';
 import { putResourceBody, putResourceTypeBody } from './resource-inputs.js';
@@ -142,8 +143,8 @@ export async function loadDemo(ctx: AppContext, actor: Actor): Promise<DemoLink[
     kind: linkPlans[i].kind,
     label: link.label ?? linkPlans[i].label,
     link_id: link.id,
-    url: `${ctx.config.publicUrl}/shared/${ctx.box.open(link.tokenSealed)}`,
-    short_url: `${ctx.config.publicUrl}/s/${ctx.box.open(link.shortCodeSealed)}`,
+    url: sharedUrl(ctx.config, ctx.box.open(link.tokenSealed)),
+    short_url: shortUrl(ctx.config, ctx.box.open(link.shortCodeSealed)),
     status: linkStatus(link, now),
   }));
 }

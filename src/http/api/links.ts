@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
 import { createLink } from '../../app/create-link.js';
+import { createLinksInBulk } from '../../app/create-links-in-bulk.js';
 import { getLink } from '../../app/get-link.js';
-import { createLinkBody, keyName, resourceIdParam, updateLinkBody } from '../../app/link-inputs.js';
+import { bulkCreateLinksBody, createLinkBody, keyName, resourceIdParam, updateLinkBody } from '../../app/link-inputs.js';
 import { listLinks } from '../../app/list-links.js';
 import { revokeLink } from '../../app/revoke-link.js';
 import { rotateLink } from '../../app/rotate-link.js';
@@ -11,7 +12,7 @@ import { updateLink } from '../../app/update-link.js';
 import { linkStatuses } from '../../domain/link.js';
 import { actorOf } from '../auth.js';
 import { errorResponses, pageOf } from '../presenters/common.js';
-import { linkSchema, presentLink } from '../presenters/link.js';
+import { createdLinkSchema, linkSchema, presentLink } from '../presenters/link.js';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
 const boolQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -36,11 +37,37 @@ export const linkRoutes =
     const tags = ['links'];
     app.post(
       '/v1/links',
-      { schema: { tags, summary: 'Create a link (or reuse an active one)', body: createLinkBody, response: { 200: linkSchema, 201: linkSchema, ...errorResponses } } },
+      {
+        schema: {
+          tags,
+          summary: 'Create a link (or reuse an active one), optionally mailing it to its recipient',
+          body: createLinkBody,
+          response: { 200: createdLinkSchema, 201: createdLinkSchema, ...errorResponses },
+        },
+      },
       async (request, reply) => {
         const actor = actorOf(request);
-        const { link, reused } = await createLink(ctx, actor, request.body);
-        return reply.code(reused ? 200 : 201).send(presentLink(ctx, actor, link));
+        const { link, reused, notified } = await createLink(ctx, actor, request.body);
+        return reply.code(reused ? 200 : 201).send({ ...presentLink(ctx, actor, link), notified });
+      },
+    );
+
+    app.post(
+      '/v1/links/bulk',
+      {
+        schema: {
+          tags,
+          summary: 'Create one link per recipient from one template, all or none',
+          description:
+            'Each recipient gets a link of their own (token, short code, view limit, audit trail), created in one transaction: a refused item refuses the call, naming it in `field` (`recipients.3.recipient_email`), and nothing is created or mailed. With `template.send_notification`, each recipient is mailed their link.',
+          body: bulkCreateLinksBody,
+          response: { 201: z.object({ links: z.array(createdLinkSchema).describe('In the order of `recipients`.') }), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const actor = actorOf(request);
+        const created = await createLinksInBulk(ctx, actor, request.body);
+        return reply.code(201).send({ links: created.map(({ link, notified }) => ({ ...presentLink(ctx, actor, link), notified })) });
       },
     );
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
+import { sharedUrl, shortUrl } from '../../app/link-urls.js';
 import type { Actor } from '../../domain/actor.js';
 import { accessRoles, linkStatus, linkStatuses, type Link, type LinkSettings } from '../../domain/link.js';
 import { linkPermissionsFor } from '../../domain/policies.js';
@@ -58,14 +59,19 @@ export const linkSchema = z.object({
 });
 export type LinkView = z.infer<typeof linkSchema>;
 
+/** A link as creating it answers: whether its recipient was mailed (`send_notification`) besides. */
+export const createdLinkSchema = linkSchema.extend({
+  notified: z.boolean().describe('Whether this call queued the mail to recipient_email (and wrote a notified event).'),
+});
+
 /** A link as its owners see it, token and code decrypted so they can copy it again. */
 export function presentLink(ctx: AppContext, actor: Actor, link: Link): LinkView {
   const token = ctx.box.open(link.tokenSealed);
   const code = ctx.box.open(link.shortCodeSealed);
   return {
     id: link.id,
-    url: `${ctx.config.publicUrl}/shared/${token}`,
-    short_url: `${ctx.config.publicUrl}/s/${code}`,
+    url: sharedUrl(ctx.config, token),
+    short_url: shortUrl(ctx.config, code),
     token,
     short_code: code,
     status: linkStatus(link, ctx.now()),
