@@ -1,3 +1,4 @@
+import { memberOf } from '../domain/actor.js';
 import type { Comment } from '../domain/comment.js';
 import { newId } from '../domain/ids.js';
 import type { Link } from '../domain/link.js';
@@ -10,6 +11,7 @@ import type { AppContext } from './context.js';
 import { commentTarget } from './list-comments.js';
 import { sharedName } from './shared-name.js';
 import { writeThroughLink } from './write-through-link.js';
+import { oneLine } from './mail-text.js';
 
 export type AddCommentInput = {
   /** Already validated (comment-inputs.ts): trimmed, 1 to 5000 characters. */
@@ -67,14 +69,6 @@ export async function addComment(ctx: AppContext, req: PublicRequest, input: Add
   return { comment, grant: access.grant, grantExpiresAt: access.grantExpiresAt };
 }
 
-/** `user:<id>` → the member's id; links made by API keys (or for app users) have no one to tell. */
-const creatorUserId = (createdBy: string): string | null => (createdBy.startsWith('user:') ? createdBy.slice('user:'.length) : null);
-
-/** One line, for a mail header: no control characters, not too long. */
-const oneLine = (s: string, max: number): string => {
-  const line = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
-};
 
 /**
  * The mail to the member who created the link: which link (its label, else
@@ -82,7 +76,7 @@ const oneLine = (s: string, max: number): string => {
  * short code or grant: the owner reads comments in the dashboard or the API.
  */
 async function ownerNotice(ctx: AppContext, link: Link, comment: Comment): Promise<OutgoingMail | null> {
-  const userId = creatorUserId(link.createdBy);
+  const userId = memberOf(link.createdBy);
   if (!userId) return null;
   const db = ctx.database.db;
   const owner = await findUserById(db, userId);

@@ -1,8 +1,10 @@
+import { memberOf } from '../domain/actor.js';
 import type { Link } from '../domain/link.js';
 import { findUserById } from '../storage/accounts.js';
 import type { Executor } from '../storage/database.js';
 import { appendLinkEvent } from '../storage/events.js';
 import { enqueueMail } from '../storage/outbox.js';
+import { oneLine } from './mail-text.js';
 import { sharedName } from './shared-name.js';
 
 /**
@@ -23,8 +25,9 @@ export type FirstViewNotice = {
  * (`notify_on_view`). Links made by API keys tell nobody.
  */
 export function firstViewNotice(link: Link, publicUrl: string): FirstViewNotice | undefined {
-  if (!link.settings.notifyOnView || link.viewCount > 0 || !link.createdBy.startsWith('user:')) return undefined;
-  return { userId: link.createdBy.slice('user:'.length), label: link.label, resourceType: link.resourceType, resourceId: link.resourceId, publicUrl };
+  const userId = memberOf(link.createdBy);
+  if (!link.settings.notifyOnView || link.viewCount > 0 || userId === null) return undefined;
+  return { userId, label: link.label, resourceType: link.resourceType, resourceId: link.resourceId, publicUrl };
 }
 
 /**
@@ -52,7 +55,7 @@ export async function queueFirstViewNotice(
     'You get this mail because the link was created with notify_on_view.',
     '',
   ].join('\n');
-  await enqueueMail(tx, { workspaceId: link.workspaceId, kind: 'first_view_notice', to: owner.email, subject: `First view of “${name}”`.slice(0, 200), text }, now);
+  await enqueueMail(tx, { workspaceId: link.workspaceId, kind: 'first_view_notice', to: owner.email, subject: oneLine(`First view of “${name}”`, 200), text }, now);
   await appendLinkEvent(tx, link, { type: 'notified', metadata: { kind: 'first_view_notice', to: `user:${notice.userId}` } }, now);
   return true;
 }

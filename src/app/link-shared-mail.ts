@@ -1,5 +1,6 @@
 import type { Link } from '../domain/link.js';
 import type { OutgoingMail } from '../storage/outbox.js';
+import { oneLine } from './mail-text.js';
 
 /** What the recipient's mail says besides the link itself. */
 export type LinkSharedMailInput = {
@@ -18,12 +19,6 @@ export type LinkSharedMailInput = {
 export const LINK_SHARED = 'link_shared';
 
 const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' });
-
-/** One line, for a mail header: no control characters, not too long. */
-const oneLine = (s: string, max: number): string => {
-  const line = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
-};
 
 /** A note quoted line by line, with control characters other than line breaks and tabs dropped. */
 const quote = (message: string): string =>

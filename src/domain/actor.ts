@@ -14,3 +14,6 @@ export function actorRef(actor: Actor): string {
   if (actor.kind === 'user') return `user:${actor.userId}`;
   return actor.appUser ? `app:${actor.appUser}` : `key:${actor.keyId}`;
 }
+
+/** The member a recorded actor names (`user:<id>` → the user's id), or null for API keys and app users. */
+export const memberOf = (ref: string): string | null => (ref.startsWith('user:') ? ref.slice('user:'.length) : null);
