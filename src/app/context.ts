@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { SecretBox } from '../domain/tokens.js';
+import type { ViewerIds } from '../domain/viewer.js';
 import type { MailDispatcher } from '../notify/mail-dispatcher.js';
 import type { Database } from '../storage/database.js';
 import type { ContentCache } from './content-cache.js';
@@ -12,6 +13,8 @@ import type { SharedLimits } from './shared-limits.js';
 export type AppContext = {
   database: Database;
   box: SecretBox;
+  /** The daily pseudonym of a client that views or downloads (unique viewers in analytics), under `box`'s secret. */
+  viewerIds: ViewerIds;
   config: Config;
   now: () => number;
   /** Writes the public path's outcomes (views, downloads, denials), batched into shared transactions. */

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import { resolveSecret } from '../config/secret.js';
 import { createSecretBox } from '../domain/tokens.js';
+import { viewerIds } from '../domain/viewer.js';
 import { openDatabase, type Database } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
 import { startMailDispatcher } from '../notify/mail-dispatcher.js';
@@ -20,9 +21,11 @@ export async function openContext(config: Config, opts: { migrate?: boolean } = 
   // With REDIS_URL the limits are shared by every instance; without, each keeps its own.
   const sharedLimits = config.redisUrl ? createSharedLimits(config.redisUrl, { prefix: config.redisPrefix }) : null;
   const limiter = (name: string, opts: { limit: number; windowMs: number }) => (sharedLimits ? sharedLimits.limiter(name, opts) : createMemoryMissLimiter(opts));
+  const box = createSecretBox(resolveSecret(config));
   const ctx: AppContext = {
     database,
-    box: createSecretBox(resolveSecret(config)),
+    box,
+    viewerIds: viewerIds(box),
     config,
     now: Date.now,
     // Batches are reported through whatever metrics the context holds when they run.

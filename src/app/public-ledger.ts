@@ -61,8 +61,11 @@ export type PublicLedger = {
   close(): Promise<void>;
 };
 
+/** A denial's event; it names no viewer (a count that turned into a denial drops the one it had). */
 const denialEvent = (reason: DenyReason, action: AccessAction, base: EventBase): EventInput =>
-  reason === 'expired' ? { ...base, type: 'expired', reason, metadata: { action } } : { ...base, type: 'access_denied', reason, metadata: { action } };
+  reason === 'expired'
+    ? { ...base, viewer: null, type: 'expired', reason, metadata: { action } }
+    : { ...base, viewer: null, type: 'access_denied', reason, metadata: { action } };
 
 const countedTypes = (job: CountJob): Array<'viewed' | 'downloaded'> => (job.view ? (job.download ? ['viewed', 'downloaded'] : ['viewed']) : ['downloaded']);
 

@@ -23,6 +23,7 @@ function chain(types: EventType[]): AuditEvent[] {
       ip: '203.0.113.0',
       userAgent: 'curl/8',
       email: null,
+      viewer: null,
       metadata: { n: i, nested: { a: 1, b: [1, 2] } },
       createdAt: T0 + i * 1000,
       prevHash: prev,
@@ -59,6 +60,7 @@ describe('eventHash', () => {
       ip: text,
       userAgent: text,
       email: text,
+      viewer: text,
       metadata: fc.dictionary(fc.string(), fc.jsonValue()),
       createdAt: fc.integer({ min: 0 }),
       prevHash: text,
@@ -76,6 +78,8 @@ describe('eventHash', () => {
           ip: e.ip,
           user_agent: e.userAgent,
           email: e.email,
+          // A viewer is content only when there is one, so chains from before it keep their hashes.
+          ...(e.viewer === null ? {} : { viewer: e.viewer }),
           metadata: e.metadata,
           created_at: e.createdAt,
         };
@@ -87,6 +91,14 @@ describe('eventHash', () => {
   it('keeps the hash of a known event (the chain format is frozen)', () => {
     const [e] = chain(['created']);
     expect(e.hash).toBe(FROZEN_CREATED_HASH);
+  });
+
+  it('covers the viewer when there is one, and hashes an event without one as before viewers existed', () => {
+    const [e] = chain(['created']);
+    const withViewer = { ...e, viewer: 'AbCdEfGhIjKlMnOpQrStUv' };
+    expect(eventHash(withViewer)).not.toBe(e.hash);
+    expect(eventHash({ ...withViewer, viewer: 'AbCdEfGhIjKlMnOpQrStUw' })).not.toBe(eventHash(withViewer));
+    expect(verifyChain('lnk_1', [{ ...e, viewer: 'AbCdEfGhIjKlMnOpQrStUv' }], e.hash).map((b) => b.problem)).toEqual(['content does not match its hash']);
   });
 
   it('depends on the predecessor', () => {

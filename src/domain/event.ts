@@ -28,6 +28,8 @@ export type EventInput = {
   ip?: string | null;
   userAgent?: string | null;
   email?: string | null;
+  /** Who viewed or downloaded, as a daily pseudonym (`viewerId`): only on `viewed` and `downloaded`. */
+  viewer?: string | null;
   metadata?: Record<string, unknown>;
 };
 
@@ -42,6 +44,8 @@ export type AuditEvent = {
   ip: string | null;
   userAgent: string | null;
   email: string | null;
+  /** A daily pseudonym of the viewer (see `viewerId`), never an identifier in the clear; null before analytics and on other events. */
+  viewer: string | null;
   metadata: Record<string, unknown>;
   createdAt: number;
   prevHash: string | null;
@@ -52,14 +56,17 @@ export type AuditEvent = {
  * The event's content in canonical JSON (keys sorted, as `canonicalJson`
  * writes it), built directly: this runs on every audited view, and only the
  * metadata has keys that are not known in advance. A test holds it to
- * `canonicalJson`, so the hashes of stored chains never change.
+ * `canonicalJson`, so the hashes of stored chains never change. `viewer`
+ * came later: it is part of the content only when set, so events written
+ * before it (and events that have none) keep their hashes, and editing a
+ * viewer breaks the chain like editing anything else.
  */
 export function canonicalEventJson(e: Omit<AuditEvent, 'hash'>): string {
   const s = JSON.stringify;
   return (
     `{"actor":${s(e.actor)},"created_at":${s(e.createdAt)},"email":${s(e.email)},"id":${s(e.id)},"ip":${s(e.ip)},` +
     `"link_id":${s(e.linkId)},"metadata":${canonicalJson(e.metadata)},"reason":${s(e.reason)},"seq":${s(e.seq)},` +
-    `"type":${s(e.type)},"user_agent":${s(e.userAgent)},"workspace_id":${s(e.workspaceId)}}`
+    `"type":${s(e.type)},"user_agent":${s(e.userAgent)},${e.viewer == null ? '' : `"viewer":${s(e.viewer)},`}"workspace_id":${s(e.workspaceId)}}`
   );
 }
 

@@ -18,6 +18,7 @@ import { addPublicSecurityHeaders, isPublicPath, publicSecurityHeaders } from '.
 import { linkRoutes } from './api/links.js';
 import { resourceRoutes } from './api/resources.js';
 import { eventRoutes } from './api/events.js';
+import { analyticsRoutes } from './api/analytics.js';
 import { commentRoutes } from './api/comments.js';
 import { loginRoutes, sessionRoutes } from './api/auth.js';
 import { memberRoutes } from './api/members.js';
@@ -33,7 +34,7 @@ export type AppDeps = {
 };
 
 /** Every management route group, each registered behind `requireActor`. */
-const managementGroups = [linkRoutes, resourceRoutes, eventRoutes, commentRoutes, sessionRoutes, memberRoutes, apiKeyRoutes, workspaceRoutes, qrRoutes];
+const managementGroups = [linkRoutes, resourceRoutes, eventRoutes, analyticsRoutes, commentRoutes, sessionRoutes, memberRoutes, apiKeyRoutes, workspaceRoutes, qrRoutes];
 
 const newRequestId = () => `req_${Math.random().toString(36).slice(2, 12)}`;
 

@@ -19,6 +19,8 @@ export type Database = {
   sharedFlags: SharedArrayBuffer | null;
   /** The text value of a key of a JSON text column. */
   jsonText(column: Expression<string>, key: string): RawBuilder<string | null>;
+  /** The UTC day of an epoch-milliseconds column, as whole days since 1970-01-01 (an integer, for GROUP BY). */
+  dayOf(column: Expression<number>): RawBuilder<number>;
   close(): Promise<void>;
 };
 
@@ -43,6 +45,7 @@ export function openDatabase(opts: DatabaseOptions): Database {
       file: null,
       sharedFlags: null,
       jsonText: postgres.jsonText,
+      dayOf: postgres.dayOf,
       close: async () => {
         await db.destroy();
         void pool;
@@ -58,6 +61,7 @@ export function openDatabase(opts: DatabaseOptions): Database {
     file: file === ':memory:' ? null : file,
     sharedFlags,
     jsonText: sqlite.jsonText,
+    dayOf: sqlite.dayOf,
     close: async () => {
       await stopCheckpoints();
       await db.destroy();

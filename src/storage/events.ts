@@ -19,6 +19,7 @@ export function toEvent(r: Selectable<EventsTable>): AuditEvent {
     ip: r.ip,
     userAgent: r.user_agent,
     email: r.email,
+    viewer: r.viewer ?? null,
     metadata: parseJson<Record<string, unknown>>(r.metadata, {}),
     createdAt: r.created_at,
     prevHash: r.prev_hash,
@@ -46,6 +47,7 @@ function eventRecord(
     ip: input.ip ?? null,
     userAgent: input.userAgent ?? null,
     email: input.email ?? null,
+    viewer: input.viewer ?? null,
     metadata: input.metadata ?? {},
     createdAt: now,
     prevHash,
@@ -64,7 +66,7 @@ export function chainedEvent(
   return { ...base, hash: eventHash(base) };
 }
 
-export const eventColumns = ['id', 'workspace_id', 'link_id', 'seq', 'type', 'reason', 'actor', 'ip', 'user_agent', 'email', 'metadata', 'created_at', 'prev_hash', 'hash'] as const;
+export const eventColumns = ['id', 'workspace_id', 'link_id', 'seq', 'type', 'reason', 'actor', 'ip', 'user_agent', 'email', 'viewer', 'metadata', 'created_at', 'prev_hash', 'hash'] as const;
 type EventRow = { [K in (typeof eventColumns)[number]]: unknown };
 
 const insertEventQuery = preparedQuery<EventRow, never>(eventColumns, (db, p) => db.insertInto('events').values(p as never));
@@ -81,6 +83,7 @@ function eventRow(e: AuditEvent): EventRow {
     ip: e.ip,
     user_agent: e.userAgent,
     email: e.email,
+    viewer: e.viewer,
     metadata: JSON.stringify(e.metadata),
     created_at: e.createdAt,
     prev_hash: e.prevHash,
@@ -275,6 +278,7 @@ const eventColumnTypes: Record<(typeof eventColumns)[number], 'text' | 'integer'
   ip: 'text',
   user_agent: 'text',
   email: 'text',
+  viewer: 'text',
   metadata: 'text',
   created_at: 'bigint',
   prev_hash: 'text',

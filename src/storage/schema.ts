@@ -113,6 +113,8 @@ export type EventsTable = {
   ip: string | null;
   user_agent: string | null;
   email: string | null;
+  /** A daily pseudonym of who viewed or downloaded (migration 0004); null on other events and older ones. */
+  viewer: string | null;
   metadata: Generated<string>;
   created_at: number;
   prev_hash: string | null;

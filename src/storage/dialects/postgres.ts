@@ -58,6 +58,9 @@ function nameFixedStatements(client: pg.PoolClient): void {
 export const jsonText = (column: Expression<string>, key: string): RawBuilder<string | null> =>
   sql<string | null>`(${column}::jsonb ->> ${key})`;
 
+/** The UTC day of epoch milliseconds as days since 1970: bigint division (truncates, which floors for the times we store: none before 1970). */
+export const dayOf = (column: Expression<number>): RawBuilder<number> => sql<number>`(${column} / 86400000)`;
+
 /** The unique constraint a PostgreSQL error violated, if any. */
 export function violatedConstraint(e: unknown): string | null {
   const err = e as { code?: string; constraint?: string };

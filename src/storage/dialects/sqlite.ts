@@ -484,6 +484,9 @@ export function jsonText(column: Expression<string>, key: string): RawBuilder<st
   return sql<string | null>`(case json_type(${column}, ${path}) when 'true' then 'true' when 'false' then 'false' else cast(json_extract(${column}, ${path}) as text) end)`;
 }
 
+/** The UTC day of epoch milliseconds as days since 1970: integer division (the column holds integers; none before 1970). */
+export const dayOf = (column: Expression<number>): RawBuilder<number> => sql<number>`(cast(${column} as integer) / 86400000)`;
+
 // SQLite names the columns, not the constraint: map them back to the constraint names used in migrations.
 const sqliteConstraints: Record<string, string> = {
   'users.email': 'users_email_key',
