@@ -186,7 +186,7 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
     password,
     emailCode,
     // Only what is counted names its viewer (one HMAC, on the full address as received): denials never pay for it.
-    base: { ...events, viewer: ctx.viewerIds(req.ip, req.userAgent, now) },
+    base: { ...events, viewer: ctx.viewerIds(link.workspaceId, req.ip, req.userAgent, now) },
     metadata: { action, ...opts.eventMetadata },
     now,
     notice: decision.countsView ? firstViewNotice(link, ctx.config.publicUrl) : undefined,

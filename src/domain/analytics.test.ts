@@ -50,15 +50,17 @@ describe('usageReport', () => {
 });
 
 describe('viewerIds', () => {
-  it('is the same client all day, another the next day, and never shows the address', () => {
+  it('is the same client all day in a workspace, another the next day or in another workspace, and never shows the address', () => {
     const ids = viewerIds(createSecretBox('11'.repeat(32)));
-    const a = ids('203.0.113.9', 'UA', NOW - 1000);
+    const a = ids('wsp_1', '203.0.113.9', 'UA', NOW - 1000);
     expect(a).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(ids('203.0.113.9', 'UA', NOW)).toBe(a);
-    expect(ids('203.0.113.9', 'UA', NOW + 60_000)).not.toBe(a);
-    expect(ids('203.0.113.9', 'UA', NOW - 1000)).toBe(a);
-    expect(ids('203.0.113.8', 'UA', NOW)).not.toBe(a);
-    expect(ids('203.0.113.9', 'UA2', NOW)).not.toBe(a);
-    expect(viewerIds(createSecretBox('22'.repeat(32)))('203.0.113.9', 'UA', NOW)).not.toBe(a);
+    expect(ids('wsp_1', '203.0.113.9', 'UA', NOW)).toBe(a);
+    expect(ids('wsp_1', '203.0.113.9', 'UA', NOW + 60_000)).not.toBe(a);
+    expect(ids('wsp_1', '203.0.113.9', 'UA', NOW - 1000)).toBe(a);
+    expect(ids('wsp_1', '203.0.113.8', 'UA', NOW)).not.toBe(a);
+    expect(ids('wsp_1', '203.0.113.9', 'UA2', NOW)).not.toBe(a);
+    // Another workspace sees another viewer: no following a client across tenants.
+    expect(ids('wsp_2', '203.0.113.9', 'UA', NOW)).not.toBe(a);
+    expect(viewerIds(createSecretBox('22'.repeat(32)))('wsp_1', '203.0.113.9', 'UA', NOW)).not.toBe(a);
   });
 });

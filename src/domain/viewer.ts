@@ -10,14 +10,15 @@ export const VIEWER_ID_LENGTH = 22;
 export const utcDay = (ms: number): string => new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
 
 /** A daily pseudonym of a client, for counting unique viewers (DESIGN §6). */
-export type ViewerIds = (ip: string | undefined, userAgent: string | undefined, now: number) => string;
+export type ViewerIds = (workspaceId: string, ip: string | undefined, userAgent: string | undefined, now: number) => string;
 
 /**
- * Unique viewers without raw identifiers: a viewer is the HMAC of the client's
- * full IP address and user agent under a key of the server secret and the UTC
- * day. The same client is one viewer all day; the next day it is another,
- * unlinkable to the first without the secret, and the address is never
- * stored or recoverable (even where the workspace keeps no IP at all).
+ * Unique viewers without raw identifiers: a viewer is the HMAC of the
+ * workspace, the client's full IP address and user agent under a key of the
+ * server secret and the UTC day. The same client is one viewer all day across
+ * the workspace's links; the next day, or in another workspace, it is
+ * another, unlinkable to the first without the secret, and the address is
+ * never stored or recoverable (even where the workspace keeps no IP at all).
  *
  * This runs on every counted view, so it is one HMAC per request: the day's
  * key (itself an HMAC of the day under the secret's MAC key) is derived once
@@ -26,14 +27,14 @@ export type ViewerIds = (ip: string | undefined, userAgent: string | undefined, 
 export function viewerIds(box: Pick<SecretBox, 'sign'>): ViewerIds {
   let day = Number.NaN;
   let key: Buffer = Buffer.alloc(0);
-  return (ip, userAgent, now) => {
+  return (workspaceId, ip, userAgent, now) => {
     const today = Math.floor(now / DAY_MS);
     if (today !== day) {
       key = Buffer.from(box.sign(`viewer\u0000${utcDay(now)}`), 'base64url');
       day = today;
     }
     return createHmac('sha256', key)
-      .update(`${ip ?? ''}\u0000${userAgent ?? ''}`)
+      .update(`${workspaceId}\u0000${ip ?? ''}\u0000${userAgent ?? ''}`)
       .digest('base64url')
       .slice(0, VIEWER_ID_LENGTH);
   };
