@@ -21,6 +21,8 @@ describeEachDialect('workspace', (h) => {
         allow_all_fields: true,
         ip_storage: 'truncated',
         default_settings: { fields: 'default', allow_export: true, allow_open_records: false, display_toolbar: true, notify_on_view: false },
+        link_retention_days: 30,
+        event_retention_days: 365,
       },
     });
   });
@@ -60,6 +62,8 @@ describeEachDialect('workspace', (h) => {
       allow_all_fields: true,
       ip_storage: 'none',
       default_settings: { fields: 'default', allow_export: false, allow_open_records: false, display_toolbar: true, notify_on_view: false },
+      link_retention_days: 30,
+      event_retention_days: 365,
     });
     const second = await ws.api('PATCH', '/v1/workspace', { policy: { default_settings: { notify_on_view: true } } });
     expect(second.body.policy.default_settings).toMatchObject({ allow_export: false, notify_on_view: true });

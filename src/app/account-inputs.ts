@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { memberRoles } from '../domain/actor.js';
-import { ipStorageModes } from '../domain/workspace-policy.js';
+import { ipStorageModes, retentionBounds } from '../domain/workspace-policy.js';
 import { linkSettingsPatch } from './link-inputs.js';
 
 /**
@@ -52,6 +52,8 @@ export const policyPatch = z
     allow_all_fields: z.boolean().optional(),
     ip_storage: z.enum(ipStorageModes).optional(),
     default_settings: linkSettingsPatch.optional(),
+    link_retention_days: z.number().int().min(retentionBounds.linkRetentionDays.min).max(retentionBounds.linkRetentionDays.max).optional(),
+    event_retention_days: z.number().int().min(retentionBounds.eventRetentionDays.min).max(retentionBounds.eventRetentionDays.max).optional(),
   })
   .strict();
 export type PolicyPatch = z.infer<typeof policyPatch>;

@@ -3,6 +3,7 @@ import type { SecretBox } from '../domain/tokens.js';
 import type { ViewerIds } from '../domain/viewer.js';
 import type { MailDispatcher } from '../notify/mail-dispatcher.js';
 import type { Database } from '../storage/database.js';
+import type { CleanupSchedule } from './cleanup-schedule.js';
 import type { ContentCache } from './content-cache.js';
 import type { Metrics } from './metrics.js';
 import type { MissLimiter } from './miss-limiter.js';
@@ -30,6 +31,8 @@ export type AppContext = {
   editSaves: MissLimiter;
   /** Sends what use-cases queued in the outbox; kick it after a commit that queued mail. */
   mail: MailDispatcher;
+  /** Retention's scheduled cleanup (a minute after start, then hourly); the HTTP layer logs its runs. */
+  cleanup: CleanupSchedule;
   /** The Redis behind both limiters when REDIS_URL is set (closed with the context). */
   sharedLimits: SharedLimits | null;
   /** Counters for operators (Prometheus, set by the HTTP layer). */

@@ -7,6 +7,8 @@ import { migrateToLatest } from '../storage/migrate.js';
 import { startMailDispatcher } from '../notify/mail-dispatcher.js';
 import { openMailTransport } from '../notify/mail-transport.js';
 import type { AppContext } from './context.js';
+import { startCleanupSchedule } from './cleanup-schedule.js';
+import { runCleanup } from './run-cleanup.js';
 import { createContentCache } from './content-cache.js';
 import { noMetrics } from './metrics.js';
 import { threadedLedger } from './ledger-thread.js';
@@ -14,8 +16,12 @@ import { createMemoryMissLimiter } from './miss-limiter.js';
 import { createSharedLimits } from './shared-limits.js';
 import { inProcessLedger, type PublicLedger } from './public-ledger.js';
 
-/** Opens the database, migrates it and assembles the context every use-case gets. */
-export async function openContext(config: Config, opts: { migrate?: boolean } = {}): Promise<AppContext> {
+/**
+ * Opens the database, migrates it and assembles the context every use-case
+ * gets. `scheduleCleanup: false` leaves retention to `porthole cleanup` (tests,
+ * whose clocks jump, and one-shot commands).
+ */
+export async function openContext(config: Config, opts: { migrate?: boolean; scheduleCleanup?: boolean } = {}): Promise<AppContext> {
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteRole: 'main' });
   if (opts.migrate !== false) await migrateToLatest(database.db);
   // With REDIS_URL the limits are shared by every instance; without, each keeps its own.
@@ -40,6 +46,8 @@ export async function openContext(config: Config, opts: { migrate?: boolean } = 
     editSaves: limiter('edit-saves', { limit: 60, windowMs: 10 * 60_000 }),
     // The clock is read through the context, so tests that move it move the outbox's too.
     mail: startMailDispatcher(database.db, openMailTransport({ smtpUrl: config.smtpUrl, dataDir: config.dataDir }), { from: config.mailFrom, now: () => ctx.now() }),
+    // Retention on every instance: its deletes are conditional, so runs on many at once delete each row once.
+    cleanup: startCleanupSchedule(() => runCleanup(ctx), { enabled: opts.scheduleCleanup !== false }),
     sharedLimits,
     contentCache: createContentCache(),
   };
@@ -57,8 +65,9 @@ function openLedger(database: Database, onBatch: (size: number) => void): Public
   return inProcessLedger(database.db, { maxInFlight: database.dialect === 'sqlite' ? 1 : 2, onBatch });
 }
 
-/** Stops the mail dispatcher, settles the public path's writes, then closes the database and the connections to Redis. */
+/** Stops the scheduled cleanup and the mail dispatcher, settles the public path's writes, then closes the database and the connections to Redis. */
 export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.cleanup.close();
   await ctx.mail.close();
   await ctx.ledger.close();
   await ctx.database.close();

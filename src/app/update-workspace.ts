@@ -23,6 +23,8 @@ export function mergePolicy(current: WorkspacePolicy, patch: PolicyPatch): Works
       displayToolbar: s?.display_toolbar ?? current.defaultSettings.displayToolbar,
       notifyOnView: s?.notify_on_view ?? current.defaultSettings.notifyOnView,
     },
+    linkRetentionDays: patch.link_retention_days ?? current.linkRetentionDays,
+    eventRetentionDays: patch.event_retention_days ?? current.eventRetentionDays,
   };
 }
 

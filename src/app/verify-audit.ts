@@ -1,10 +1,10 @@
 import { notFound } from '../domain/errors.js';
 import { verifyChain, type ChainBreak } from '../domain/event.js';
-import { listChainEvents, listChainHeads, listOrphanEvents } from '../storage/events.js';
+import { findDeletedLinkHeads, listChainEvents, listChainHeads, listOrphanLinkIds } from '../storage/events.js';
 import type { AppContext } from './context.js';
 
 export type AuditReport = {
-  /** Links whose chain was walked. */
+  /** Links whose chain was walked (deleted links whose events remain included). */
   links: number;
   /** Events checked across those links. */
   events: number;
@@ -16,11 +16,18 @@ const PAGE = 200;
 
 /**
  * Walks every link's events (or one link's) in sequence order and checks each
- * hash chain against the link's `last_event_hash` (DESIGN §6). Reads only: it
- * reports tampering, it never repairs it. Links are read a page at a time so
- * the walk's memory is bounded by the page, not the database. The whole
- * walk also reports events that name a link with no row: Porthole never
- * deletes links, so such an event was forged or its link removed by hand.
+ * hash chain against the link's `last_event_hash` (DESIGN §6), from where the
+ * chain now starts: event retention deletes a chain's oldest events and
+ * records the last one it deleted on the link (`chain_floor_seq`/`_hash`).
+ * Reads only: it reports tampering, it never repairs it. Links are read a
+ * page at a time so the walk's memory is bounded by the page, not the database.
+ *
+ * Events that name a link with no row are checked too: a link deleted by
+ * retention left a `deleted` event with its chain head at deletion, and its
+ * remaining events must end there. Where that link's oldest events were cut
+ * nothing records the cut any more, so its remaining events are checked from
+ * the first one on. Events of a link with neither a row nor a `deleted` event
+ * were forged or their link removed by hand: each is a break.
  */
 export async function verifyAudit(ctx: Pick<AppContext, 'database'>, opts: { linkId?: string } = {}): Promise<AuditReport> {
   const { db } = ctx.database;
@@ -34,23 +41,46 @@ export async function verifyAudit(ctx: Pick<AppContext, 'database'>, opts: { lin
       const chain = events.get(head.linkId) ?? [];
       report.links += 1;
       report.events += chain.length;
-      report.breaks.push(...verifyChain(head.linkId, chain, head.lastEventHash));
+      report.breaks.push(...verifyChain(head.linkId, chain, head.lastEventHash, { seq: head.floorSeq, hash: head.floorHash }));
     }
     if (heads.length < PAGE) break;
     afterId = heads[heads.length - 1].linkId;
   }
-  if (opts.linkId !== undefined) {
-    if (report.links === 0) throw notFound(`Link ${opts.linkId}`);
-    return report;
-  }
-  for (let after: string | undefined; ; ) {
-    const orphans = await listOrphanEvents(db, { afterId: after, limit: PAGE });
-    report.events += orphans.length;
-    for (const e of orphans) {
-      report.breaks.push({ linkId: e.linkId as string, seq: e.seq, eventId: e.id, problem: 'the event names a link that does not exist' });
-    }
-    if (orphans.length < PAGE) break;
-    after = orphans[orphans.length - 1].id;
-  }
+  if (opts.linkId !== undefined && report.links > 0) return report;
+  const checkedDeleted = await verifyDeletedLinks(ctx, report, opts.linkId);
+  if (opts.linkId !== undefined && checkedDeleted === 0) throw notFound(`Link ${opts.linkId}`);
   return report;
+}
+
+/** The chains of links with no row (see verifyAudit); returns how many links it walked. */
+async function verifyDeletedLinks(ctx: Pick<AppContext, 'database'>, report: AuditReport, linkId: string | undefined): Promise<number> {
+  const { db } = ctx.database;
+  let walked = 0;
+  for (let after: string | undefined; ; ) {
+    const ids = await listOrphanLinkIds(db, { linkId, afterId: after, limit: PAGE });
+    if (ids.length === 0) break;
+    const events = await listChainEvents(db, ids);
+    const orphans = ids.map((id) => ({ linkId: id, workspaceIds: [...new Set((events.get(id) ?? []).map((e) => e.workspaceId))] }));
+    const deleted = await findDeletedLinkHeads(ctx.database, orphans);
+    for (const id of ids) {
+      const chain = events.get(id) ?? [];
+      const head = deleted.get(id);
+      walked += 1;
+      report.links += 1;
+      report.events += chain.length;
+      if (head) {
+        report.breaks.push(...verifyChain(id, chain, { hash: head.hash, seq: head.seq }, 'unknown'));
+        for (const e of chain.filter((e) => e.workspaceId !== head.workspaceId)) {
+          report.breaks.push({ linkId: id, seq: e.seq, eventId: e.id, problem: 'the event names another workspace than its deleted link' });
+        }
+      } else {
+        for (const e of chain) {
+          report.breaks.push({ linkId: id, seq: e.seq, eventId: e.id, problem: 'the event names a link that does not exist' });
+        }
+      }
+    }
+    if (ids.length < PAGE) break;
+    after = ids[ids.length - 1];
+  }
+  return walked;
 }

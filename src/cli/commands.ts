@@ -1,4 +1,5 @@
 import { auditCommand } from './audit.js';
+import { cleanupCommand } from './cleanup.js';
 import { createWorkspaceCommand } from './create-workspace.js';
 import { demoCommand } from './demo.js';
 import { migrateCommand } from './migrate.js';
@@ -13,5 +14,6 @@ export const commands: CliCommand[] = [
   migrateCommand,
   createWorkspaceCommand,
   auditCommand,
+  cleanupCommand,
   demoCommand,
 ];

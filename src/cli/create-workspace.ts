@@ -23,7 +23,7 @@ export const createWorkspaceCommand: CliCommand = (program, cli) => {
     .requiredOption('--email <email>', "the owner's email (their sign-in name)", parseWith(email, 'email address'))
     .option('--name <name>', 'the workspace name', parseWith(name, 'workspace name'), 'My workspace')
     .action(async (opts: { email: string; name: string }) => {
-      const ctx = await openContext(cli.config());
+      const ctx = await openContext(cli.config(), { scheduleCleanup: false });
       try {
         const created = await createWorkspaceWithOwner(ctx, { name: opts.name, email: opts.email });
         cli.io.stderr('Keep these; the password and API key are not shown again.\n');

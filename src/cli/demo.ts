@@ -16,7 +16,7 @@ export const demoCommand: CliCommand = (program, cli) => {
     .option('--email <email>', 'the workspace member to act as; the links are theirs', 'owner@porthole.local')
     .option('--workspace <id>', "the workspace to load into (default: the member's first)")
     .action(async (opts: { email: string; workspace?: string }) => {
-      const ctx = await openContext(cli.config());
+      const ctx = await openContext(cli.config(), { scheduleCleanup: false });
       try {
         const created = await bootstrapIfEmpty(ctx);
         if (created) {

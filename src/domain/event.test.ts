@@ -181,3 +181,35 @@ describe('verifyChain', () => {
     );
   });
 });
+
+describe('verifyChain after retention', () => {
+  const trail = chain(['created', 'updated', 'viewed', 'viewed', 'revoked']);
+  const problemsFrom = (events: AuditEvent[], end: Parameters<typeof verifyChain>[2], start: Parameters<typeof verifyChain>[3]) =>
+    verifyChain('lnk_1', events, end, start).map((b) => [b.eventId, b.problem]);
+
+  it('checks a cut chain from its floor: the first remaining event follows the last one deleted', () => {
+    const floor = { seq: 2, hash: trail[1].hash };
+    expect(problemsFrom(trail.slice(2), last(trail), floor)).toEqual([]);
+    // All of it cut: the floor is the head.
+    expect(problemsFrom([], last(trail), { seq: 5, hash: last(trail) })).toEqual([]);
+    // An event deleted past the floor, by hand.
+    expect(problemsFrom(trail.slice(3), last(trail), floor)).toEqual([
+      ['evt_4', 'expected sequence 3, found 4'],
+      ['evt_4', 'previous hash does not match'],
+    ]);
+    // A floor that names another hash than the event before the first remaining one.
+    expect(problemsFrom(trail.slice(2), last(trail), { seq: 2, hash: trail[0].hash })).toEqual([['evt_3', 'previous hash does not match']]);
+  });
+
+  it("checks a deleted link's chain from its first remaining event to the head its deleted event recorded", () => {
+    const head = { hash: last(trail), seq: 5 };
+    expect(problemsFrom(trail.slice(2), head, 'unknown')).toEqual([]);
+    expect(problemsFrom([], head, 'unknown')).toEqual([]);
+    expect(problemsFrom(trail.slice(2, 4), head, 'unknown')).toEqual([['', 'the link does not end its chain on the last event']]);
+    expect(problemsFrom(trail.slice(2), { hash: last(trail), seq: 6 }, 'unknown')).toEqual([['', 'the link does not end its chain on the last event']]);
+    expect(problemsFrom([trail[2], trail[4]], head, 'unknown')).toEqual([
+      ['evt_5', 'expected sequence 4, found 5'],
+      ['evt_5', 'previous hash does not match'],
+    ]);
+  });
+});

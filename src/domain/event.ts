@@ -81,11 +81,28 @@ export function eventHash(e: Omit<AuditEvent, 'hash'>): string {
 
 export type ChainBreak = { linkId: string; seq: number | null; eventId: string; problem: string };
 
-/** Walks one link's events in sequence order and reports every break. */
-export function verifyChain(linkId: string, events: AuditEvent[], lastHash: string | null): ChainBreak[] {
+/**
+ * Where a chain's remaining events start: after the event of sequence `seq`
+ * whose hash is `hash` (0 and null for a whole chain; event retention moves
+ * it, see migration 0003), or `unknown` where nothing records it (a deleted
+ * link's chain, whose row kept the floor).
+ */
+export type ChainStart = { seq: number; hash: string | null } | 'unknown';
+
+/** Where a chain must end: the link's chain head (and, for a deleted link, the head's sequence number too). */
+export type ChainEnd = { hash: string | null; seq?: number };
+
+/**
+ * Walks one link's events in sequence order and reports every break. The
+ * first event must follow `start` (sequence and hash), each next one its
+ * predecessor, and the last must be the chain head `end`.
+ */
+export function verifyChain(linkId: string, events: AuditEvent[], end: string | null | ChainEnd, start: ChainStart = { seq: 0, hash: null }): ChainBreak[] {
+  const head: ChainEnd = typeof end === 'object' && end !== null ? end : { hash: end };
   const breaks: ChainBreak[] = [];
-  let prev: string | null = null;
-  let expectedSeq = 1;
+  let prev: string | null = start === 'unknown' ? (events[0]?.prevHash ?? null) : start.hash;
+  let expectedSeq = start === 'unknown' ? (events[0]?.seq ?? 1) : start.seq + 1;
+  let lastSeq: number | null = start === 'unknown' ? null : start.seq;
   for (const e of events) {
     if (e.seq !== expectedSeq) {
       breaks.push({ linkId, seq: e.seq, eventId: e.id, problem: `expected sequence ${expectedSeq}, found ${e.seq}` });
@@ -93,9 +110,12 @@ export function verifyChain(linkId: string, events: AuditEvent[], lastHash: stri
     if (e.prevHash !== prev) breaks.push({ linkId, seq: e.seq, eventId: e.id, problem: 'previous hash does not match' });
     if (eventHash(e) !== e.hash) breaks.push({ linkId, seq: e.seq, eventId: e.id, problem: 'content does not match its hash' });
     prev = e.hash;
+    lastSeq = e.seq;
     expectedSeq = (e.seq ?? expectedSeq) + 1;
   }
-  if (prev !== lastHash) {
+  // A deleted link's chain whose every event is gone (event retention) has nothing left to hold to its head.
+  if (start === 'unknown' && events.length === 0) return breaks;
+  if (prev !== head.hash || (head.seq !== undefined && lastSeq !== head.seq)) {
     breaks.push({ linkId, seq: null, eventId: '', problem: 'the link does not end its chain on the last event' });
   }
   return breaks;

@@ -13,7 +13,17 @@ export type WorkspacePolicy = {
   allowAllFields: boolean;
   ipStorage: IpStorageMode;
   defaultSettings: LinkSettings;
+  /** Days a link stays after it expired or was revoked, before cleanup deletes it. */
+  linkRetentionDays: number;
+  /** Days an event is kept (by its time), links' chains and workspace events alike. */
+  eventRetentionDays: number;
 };
+
+/** The bounds of the two retention settings, in days (DESIGN §6: 30 and 365 by default). */
+export const retentionBounds = {
+  linkRetentionDays: { min: 1, max: 3650 },
+  eventRetentionDays: { min: 30, max: 3650 },
+} as const;
 
 export const defaultWorkspacePolicy: Readonly<WorkspacePolicy> = Object.freeze({
   defaultExpiryDays: 7,
@@ -22,6 +32,8 @@ export const defaultWorkspacePolicy: Readonly<WorkspacePolicy> = Object.freeze({
   allowAllFields: true,
   ipStorage: 'truncated',
   defaultSettings: { ...defaultLinkSettings },
+  linkRetentionDays: 30,
+  eventRetentionDays: 365,
 });
 
 const DAY = 86_400_000;

@@ -102,6 +102,11 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
   ctx.metrics = metrics;
   // The outbox's failed attempts are logged without the mail's text (a one-time code may be in it).
   ctx.mail.onFailure = (failure) => app.log.warn({ mail: failure }, failure.willRetry ? 'mail not sent; will retry' : 'mail failed for good');
+  // A scheduled cleanup that fails is logged and tried again at the next hour; it never stops the server.
+  ctx.cleanup.onFailure = (err) => app.log.error({ err }, 'scheduled cleanup failed');
+  ctx.cleanup.onDone = (deleted) => {
+    if (Object.values(deleted).some((n) => n > 0)) app.log.info({ deleted }, 'scheduled cleanup');
+  };
   addMetricsRoute(app, registry, ctx.config.metricsToken);
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {

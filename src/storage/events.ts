@@ -1,7 +1,7 @@
 import { sql, type QueryCreator, type Selectable } from 'kysely';
 import { eventHash, type AuditEvent, type EventInput, type EventType } from '../domain/event.js';
 import { newId } from '../domain/ids.js';
-import type { Executor } from './database.js';
+import type { Database, Executor } from './database.js';
 import { parseJson } from './json.js';
 import { countingUpdate, countsOf, type CountKind } from './links.js';
 import { preparedQuery, runsInProcess } from './prepared.js';
@@ -217,8 +217,8 @@ export async function listEvents(db: Executor, workspaceId: string, q: EventQuer
   return rows.map(toEvent);
 }
 
-/** A link's chain head: where its last event must point. */
-export type ChainHead = { linkId: string; workspaceId: string; lastEventHash: string | null };
+/** A link's chain head: where its last event must point, and where its remaining events start (see migration 0003). */
+export type ChainHead = { linkId: string; workspaceId: string; lastEventHash: string | null; floorSeq: number; floorHash: string | null };
 
 /**
  * Links in id order, one page at a time, for the operator's audit walk. This
@@ -229,27 +229,71 @@ export async function listChainHeads(
   db: Executor,
   q: { linkId?: string; afterId?: string; limit: number },
 ): Promise<ChainHead[]> {
-  let query = db.selectFrom('links').select(['id', 'workspace_id', 'last_event_hash']);
+  let query = db.selectFrom('links').select(['id', 'workspace_id', 'last_event_hash', 'chain_floor_seq', 'chain_floor_hash']);
   if (q.linkId !== undefined) query = query.where('id', '=', q.linkId);
   if (q.afterId !== undefined) query = query.where('id', '>', q.afterId);
   const rows = await query.orderBy('id').limit(q.limit).execute();
-  return rows.map((r) => ({ linkId: r.id, workspaceId: r.workspace_id, lastEventHash: r.last_event_hash }));
+  return rows.map((r) => ({
+    linkId: r.id,
+    workspaceId: r.workspace_id,
+    lastEventHash: r.last_event_hash,
+    floorSeq: Number(r.chain_floor_seq),
+    floorHash: r.chain_floor_hash,
+  }));
 }
 
 /**
- * Events that name a link with no row: Porthole never deletes a link, so each
- * was forged or lost its link to a hand edit. A page at a time, by event id.
+ * The links that events name but that have no row: deleted by retention
+ * (their `deleted` event says where their chain ended) or removed by hand. A
+ * page at a time, in link id order; or just `linkId`.
  */
-export async function listOrphanEvents(db: Executor, q: { afterId?: string; limit: number }): Promise<AuditEvent[]> {
+export async function listOrphanLinkIds(db: Executor, q: { linkId?: string; afterId?: string; limit: number }): Promise<string[]> {
   let query = db
     .selectFrom('events')
     .leftJoin('links', 'links.id', 'events.link_id')
-    .selectAll('events')
+    .select('events.link_id')
+    .distinct()
     .where('events.link_id', 'is not', null)
     .where('links.id', 'is', null);
-  if (q.afterId !== undefined) query = query.where('events.id', '>', q.afterId);
-  const rows = await query.orderBy('events.id').limit(q.limit).execute();
-  return rows.map(toEvent);
+  if (q.linkId !== undefined) query = query.where('events.link_id', '=', q.linkId);
+  if (q.afterId !== undefined) query = query.where('events.link_id', '>', q.afterId);
+  const rows = await query.orderBy('events.link_id').limit(q.limit).execute();
+  return rows.map((r) => r.link_id as string);
+}
+
+/** A link with no row, and the workspaces its events name (one, unless they were forged). */
+export type OrphanLink = { linkId: string; workspaceIds: string[] };
+
+/** Where a deleted link's chain ended, as its `deleted` event recorded it. */
+export type DeletedLinkHead = { eventId: string; workspaceId: string; seq: number; hash: string | null };
+
+/**
+ * The `deleted` events (workspace-level, written by retention) of the given
+ * links, by link id: each records the link's chain head at its deletion. Read
+ * through the workspaces' events index, then by the metadata's `link_id`.
+ */
+export async function findDeletedLinkHeads(
+  database: Pick<Database, 'db' | 'jsonText'>,
+  links: OrphanLink[],
+): Promise<Map<string, DeletedLinkHead>> {
+  const heads = new Map<string, DeletedLinkHead>();
+  if (links.length === 0) return heads;
+  const workspaceIds = [...new Set(links.flatMap((l) => l.workspaceIds))];
+  const rows = await database.db
+    .selectFrom('events')
+    .select(['id', 'workspace_id', 'metadata'])
+    .where('workspace_id', 'in', workspaceIds)
+    .where('link_id', 'is', null)
+    .where('type', '=', 'deleted')
+    .where((eb) => eb(database.jsonText(eb.ref('metadata'), 'link_id'), 'in', links.map((l) => l.linkId)))
+    .orderBy('id')
+    .execute();
+  for (const r of rows) {
+    const m = parseJson<{ link_id?: unknown; event_seq?: unknown; last_event_hash?: unknown }>(r.metadata, {});
+    if (typeof m.link_id !== 'string' || typeof m.event_seq !== 'number') continue;
+    heads.set(m.link_id, { eventId: r.id, workspaceId: r.workspace_id, seq: m.event_seq, hash: typeof m.last_event_hash === 'string' ? m.last_event_hash : null });
+  }
+  return heads;
 }
 
 /**

@@ -6,7 +6,13 @@ import { preparedQuery, runsInProcess } from './prepared.js';
 import { createTurnBatch, type TurnBatch } from './turn-batch.js';
 import type { DB, LinksTable } from './schema.js';
 
-export type LinkRow = Selectable<LinksTable>;
+/**
+ * A link's row as the rest of the code reads and writes it. The chain floor
+ * (migration 0003) is left out: only retention and the audit walk use it
+ * (storage/retention.ts, listChainHeads), and the public lookup, which names
+ * its columns, must not grow for it.
+ */
+export type LinkRow = Omit<Selectable<LinksTable>, 'chain_floor_seq' | 'chain_floor_hash'>;
 
 /** Row → domain. */
 export function toLink(r: LinkRow): Link {

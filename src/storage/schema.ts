@@ -101,6 +101,9 @@ export type LinksTable = {
   grant_epoch: Generated<number>;
   event_seq: Generated<number>;
   last_event_hash: string | null;
+  /** Where the chain starts once event retention cut its oldest events (migration 0003): the last deleted event's seq and hash; 0 and null while whole. */
+  chain_floor_seq: Generated<number>;
+  chain_floor_hash: string | null;
 };
 export type EventsTable = {
   id: string;

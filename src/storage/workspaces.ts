@@ -1,5 +1,7 @@
 import { defaultWorkspacePolicy, type WorkspacePolicy } from '../domain/workspace-policy.js';
+import type { Selectable } from 'kysely';
 import type { Executor } from './database.js';
+import type { WorkspacesTable } from './schema.js';
 import { parseJson } from './json.js';
 
 export type Workspace = { id: string; name: string; policy: WorkspacePolicy; createdAt: number; updatedAt: number };
@@ -13,7 +15,10 @@ export async function insertWorkspace(db: Executor, w: Workspace): Promise<void>
 
 export async function findWorkspace(db: Executor, id: string): Promise<Workspace | null> {
   const r = await db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!r) return null;
+  return r ? toWorkspace(r) : null;
+}
+
+function toWorkspace(r: Selectable<WorkspacesTable>): Workspace {
   const stored = parseJson<Partial<WorkspacePolicy>>(r.policy, {});
   return {
     id: r.id,
@@ -27,6 +32,17 @@ export async function findWorkspace(db: Executor, id: string): Promise<Workspace
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
+}
+
+/**
+ * Every workspace in id order, a page at a time: for background work that
+ * spans workspaces (retention), never reachable through the API.
+ */
+export async function listWorkspacesPage(db: Executor, q: { afterId?: string; limit: number }): Promise<Workspace[]> {
+  let query = db.selectFrom('workspaces').selectAll();
+  if (q.afterId !== undefined) query = query.where('id', '>', q.afterId);
+  const rows = await query.orderBy('id').limit(q.limit).execute();
+  return rows.map(toWorkspace);
 }
 
 export async function updateWorkspace(

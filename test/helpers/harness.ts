@@ -29,7 +29,8 @@ export async function startHarness(dialect: DialectName, env: Record<string, str
     ...env,
   });
   let offset = 0;
-  const ctx = await openContext(config);
+  // Tests move the clock: retention runs only when a test asks for it.
+  const ctx = await openContext(config, { scheduleCleanup: false });
   ctx.now = () => Date.now() + offset;
   const logs: string[] = [];
   const logStream = new Writable({

@@ -10,6 +10,8 @@ export const policySchema = z.object({
   allow_all_fields: z.boolean(),
   ip_storage: z.enum(ipStorageModes),
   default_settings: settingsSchema,
+  link_retention_days: z.number(),
+  event_retention_days: z.number(),
 });
 
 export const presentPolicy = (p: WorkspacePolicy): z.infer<typeof policySchema> => ({
@@ -19,6 +21,8 @@ export const presentPolicy = (p: WorkspacePolicy): z.infer<typeof policySchema> 
   allow_all_fields: p.allowAllFields,
   ip_storage: p.ipStorage,
   default_settings: presentSettings(p.defaultSettings),
+  link_retention_days: p.linkRetentionDays,
+  event_retention_days: p.eventRetentionDays,
 });
 
 export const workspaceSchema = z.object({ id: z.string(), name: z.string(), policy: policySchema });

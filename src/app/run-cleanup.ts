@@ -1,0 +1,168 @@
+import { insertWorkspaceEvent } from '../storage/events.js';
+import {
+  countExpiredCodes,
+  countFinishedMail,
+  countOldEvents,
+  countRetiredLinks,
+  deleteChainPrefix,
+  deleteCodesById,
+  deleteEventsById,
+  deleteFinishedMailById,
+  deleteRetiredLink,
+  expiredCodeIds,
+  finishedMailIds,
+  oldChainedEvents,
+  oldUnchainedEventIds,
+  raiseChainFloor,
+  retiredLinkIds,
+  type ChainedEventRef,
+} from '../storage/retention.js';
+import { listWorkspacesPage, type Workspace } from '../storage/workspaces.js';
+import type { AppContext } from './context.js';
+
+const DAY = 86_400_000;
+/** Rows read or deleted per statement: a big cleanup is many short transactions, never one long write lock. */
+const BATCH = 1000;
+/** Links deleted per round of reading; each is deleted in its own transaction. */
+const LINK_PAGE = 100;
+/** Links whose chains are cut in one transaction (PostgreSQL holds their rows' locks until it commits). */
+const CHAINS_PER_TX = 50;
+/** One-time codes are kept a day past their expiry; finished mail 30 days. */
+const CODE_GRACE_MS = DAY;
+const MAIL_KEEP_MS = 30 * DAY;
+
+/** What a cleanup deleted (or, in a dry run, would delete), by kind. */
+export type CleanupCounts = { links: number; events: number; verificationCodes: number; outbox: number };
+
+/**
+ * Retention (DESIGN §6), for every workspace under its own policy:
+ * - links revoked or expired more than `linkRetentionDays` ago are deleted,
+ *   each in one transaction with a workspace-level `deleted` event that
+ *   records its chain head (`event_seq`, `last_event_hash`), so the events it
+ *   leaves behind still verify; its comments and one-time codes go with it;
+ * - events older than `eventRetentionDays` are deleted in batches: a link's
+ *   chain loses a prefix, and the link row records where it now starts (the
+ *   chain floor) in the same transaction; workspace-level events (`deleted`
+ *   ones included) go after the chains, which are older than them;
+ * - housekeeping: one-time codes expired over a day ago, mail sent or failed
+ *   over 30 days ago.
+ * Safe on any number of instances at once: every delete is conditional, a
+ * link deleted by two runs gets one `deleted` event, and each run counts
+ * only the rows its own statements removed. `dryRun` counts without deleting
+ * (events by age only: a cut may take a few events a moment younger, to keep
+ * the chain whole; and codes by expiry, though some would go with their links).
+ */
+export async function runCleanup(ctx: Pick<AppContext, 'database' | 'now'>, opts: { dryRun?: boolean } = {}): Promise<CleanupCounts> {
+  const counts: CleanupCounts = { links: 0, events: 0, verificationCodes: 0, outbox: 0 };
+  const { db } = ctx.database;
+  for (let afterId: string | undefined; ; ) {
+    const page = await listWorkspacesPage(db, { afterId, limit: 100 });
+    for (const ws of page) {
+      if (opts.dryRun) {
+        const now = ctx.now();
+        counts.links += await countRetiredLinks(db, ws.id, now - ws.policy.linkRetentionDays * DAY);
+        counts.events += await countOldEvents(db, ws.id, now - ws.policy.eventRetentionDays * DAY);
+      } else {
+        counts.links += await deleteRetiredLinks(ctx, ws);
+        counts.events += await deleteOldEvents(ctx, ws);
+      }
+    }
+    if (page.length < 100) break;
+    afterId = page[page.length - 1].id;
+  }
+  const now = ctx.now();
+  if (opts.dryRun) {
+    counts.verificationCodes = await countExpiredCodes(db, now - CODE_GRACE_MS);
+    counts.outbox = await countFinishedMail(db, now - MAIL_KEEP_MS);
+    return counts;
+  }
+  counts.verificationCodes = await deleteInBatches(
+    () => expiredCodeIds(db, now - CODE_GRACE_MS, BATCH),
+    (ids) => deleteCodesById(db, ids),
+  );
+  counts.outbox = await deleteInBatches(
+    () => finishedMailIds(db, now - MAIL_KEEP_MS, BATCH),
+    (ids) => deleteFinishedMailById(db, ids),
+  );
+  return counts;
+}
+
+/** Reads a batch of ids and deletes them until a read comes back short; returns how many this run deleted. */
+async function deleteInBatches(read: () => Promise<string[]>, remove: (ids: string[]) => Promise<number>): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const ids = await read();
+    deleted += await remove(ids);
+    if (ids.length < BATCH) return deleted;
+  }
+}
+
+async function deleteRetiredLinks(ctx: Pick<AppContext, 'database' | 'now'>, ws: Workspace): Promise<number> {
+  const { db } = ctx.database;
+  let deleted = 0;
+  for (;;) {
+    const now = ctx.now();
+    const cutoff = now - ws.policy.linkRetentionDays * DAY;
+    const ids = await retiredLinkIds(db, ws.id, cutoff, LINK_PAGE);
+    for (const linkId of ids) {
+      const went = await db.transaction().execute(async (tx) => {
+        // The row first, on its condition: only the run that removed it writes the event.
+        const head = await deleteRetiredLink(tx, ws.id, linkId, cutoff);
+        if (!head) return false;
+        await insertWorkspaceEvent(
+          tx,
+          ws.id,
+          { type: 'deleted', metadata: { link_id: linkId, event_seq: head.eventSeq, last_event_hash: head.lastEventHash, reason: 'retention' } },
+          now,
+        );
+        return true;
+      });
+      if (went) deleted += 1;
+    }
+    if (ids.length < LINK_PAGE) return deleted;
+  }
+}
+
+/**
+ * Deletes a workspace's events older than its event retention: first the
+ * links' chains, each cut at the newest old event read (with every event
+ * before it, so what remains is whole from the floor on), then the events
+ * outside any chain.
+ */
+async function deleteOldEvents(ctx: Pick<AppContext, 'database' | 'now'>, ws: Workspace): Promise<number> {
+  const { db } = ctx.database;
+  const cutoff = ctx.now() - ws.policy.eventRetentionDays * DAY;
+  let deleted = 0;
+  for (;;) {
+    const old = await oldChainedEvents(db, ws.id, cutoff, BATCH);
+    const cuts = [...newestByLink(old).values()].sort((a, b) => (a.linkId < b.linkId ? -1 : a.linkId > b.linkId ? 1 : 0));
+    for (let i = 0; i < cuts.length; i += CHAINS_PER_TX) {
+      const chunk = cuts.slice(i, i + CHAINS_PER_TX);
+      deleted += await db.transaction().execute(async (tx) => {
+        let n = 0;
+        for (const cut of chunk) {
+          // A deleted link has no row to move: its `deleted` event keeps where its chain ends.
+          await raiseChainFloor(tx, cut.linkId, cut.seq, cut.hash);
+          n += await deleteChainPrefix(tx, ws.id, cut.linkId, cut.seq);
+        }
+        return n;
+      });
+    }
+    if (old.length < BATCH) break;
+  }
+  deleted += await deleteInBatches(
+    () => oldUnchainedEventIds(db, ws.id, cutoff, BATCH),
+    (ids) => deleteEventsById(db, ids),
+  );
+  return deleted;
+}
+
+/** Per link, its event of highest sequence among those read. */
+function newestByLink(events: ChainedEventRef[]): Map<string, ChainedEventRef> {
+  const newest = new Map<string, ChainedEventRef>();
+  for (const e of events) {
+    const seen = newest.get(e.linkId);
+    if (!seen || e.seq > seen.seq) newest.set(e.linkId, e);
+  }
+  return newest;
+}
