@@ -3,7 +3,7 @@ import type { AuditEvent, EventInput } from '../domain/event.js';
 import type { GrantClaims } from '../domain/grants.js';
 import type { Db, Tx } from '../storage/database.js';
 import { queueFirstViewNotice, type FirstViewNotice } from './first-view-notice.js';
-import { appendLinkEvent, appendToChain, chainedEvent, countAndAppendMany, type BatchedCount, type ExpectedHead } from '../storage/events.js';
+import { appendLinkEvent, appendLinkEventIfPresent, appendToChain, chainedEvent, countAndAppendMany, type BatchedCount, type ExpectedHead } from '../storage/events.js';
 import { createGroupCommitter } from '../storage/group-commit.js';
 import { countKind, countView, findLinkById, type CountKind } from '../storage/links.js';
 import { runsInProcess } from '../storage/prepared.js';
@@ -147,7 +147,8 @@ async function countInOneStatement(db: Db, jobs: LedgerJob[]): Promise<Array<{ v
 /** Runs one job inside a transaction it shares with its batch. */
 export async function recordJob(tx: Tx, job: LedgerJob): Promise<CountResult | null> {
   if (job.kind === 'count') return count(tx, job);
-  await appendLinkEvent(tx, job.link, denialEvent(job.reason, job.action, job.base), job.now);
+  // A link deleted by retention since its lookup has no chain left to write the denial on.
+  await appendLinkEventIfPresent(tx, job.link, denialEvent(job.reason, job.action, job.base), job.now);
   return null;
 }
 

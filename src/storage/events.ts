@@ -152,12 +152,28 @@ export async function appendLinkEvent(
   input: EventInput,
   now: number,
 ): Promise<AuditEvent> {
+  const event = await appendLinkEventIfPresent(tx, link, input, now);
+  if (!event) throw new Error(`link ${link.id} has no row to chain an event on`);
+  return event;
+}
+
+/**
+ * As appendLinkEvent, for a link whose row may be gone (deleted by retention
+ * while a request about it was under way): null, and nothing written, then.
+ */
+export async function appendLinkEventIfPresent(
+  tx: Executor,
+  link: { id: string; workspaceId: string },
+  input: EventInput,
+  now: number,
+): Promise<AuditEvent | null> {
   const head = await tx
     .updateTable('links')
     .set((eb) => ({ event_seq: eb('event_seq', '+', 1) }))
     .where('id', '=', link.id)
     .returning(['event_seq', 'last_event_hash'])
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  if (!head) return null;
   const event = chainedEvent(link, head.event_seq, head.last_event_hash, input, now);
   await appendToChain(tx, link.id, [event]);
   return event;
