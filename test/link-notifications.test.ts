@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
 import { afterAll, expect, it } from 'vitest';
 import { verifyAudit } from '../src/app/verify-audit.js';
 import { buildApiKey, buildMember, buildResource, buildWorkspace, countRows, linkEvents, send, signIn, type TestWorkspace } from './helpers/factories.js';
 import { describeEachDialect, type Harness } from './helpers/harness.js';
 import { startTestSmtp, type ReceivedMail } from './helpers/smtp.js';
+import { failInserts } from './helpers/faults.js';
 
 const smtp = await startTestSmtp();
 afterAll(() => smtp.close());
@@ -25,19 +25,7 @@ async function targetOf(ws: TestWorkspace, title = 'Nightly import #42') {
 }
 
 /** Makes every mail queued to `to` fail to be written (a trigger on the outbox): the transaction that queues it must fail whole. */
-async function failOutboxFor(h: Harness, to: string): Promise<() => Promise<void>> {
-  const db = h.ctx.database.db;
-  if (h.dialect === 'sqlite') {
-    await sql.raw(`create trigger test_fail_outbox before insert on outbox when new.to_address = '${to}' begin select raise(abort, 'injected failure'); end`).execute(db);
-    return async () => void (await sql.raw('drop trigger test_fail_outbox').execute(db));
-  }
-  await sql.raw(`create function test_fail_outbox() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$`).execute(db);
-  await sql.raw(`create trigger test_fail_outbox before insert on outbox for each row when (new.to_address = '${to}') execute function test_fail_outbox()`).execute(db);
-  return async () => {
-    await sql.raw('drop trigger test_fail_outbox on outbox').execute(db);
-    await sql.raw('drop function test_fail_outbox()').execute(db);
-  };
-}
+const failOutboxFor = (h: Harness, to: string) => failInserts(h, 'outbox', 'to_address', to);
 
 describeEachDialect(
   'link notifications',

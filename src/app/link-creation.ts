@@ -2,7 +2,7 @@ import { actorRef, type Actor } from '../domain/actor.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { AuditEvent } from '../domain/event.js';
 import { newId } from '../domain/ids.js';
-import type { AccessRole, Link, LinkFilter, LinkSettings } from '../domain/link.js';
+import type { Link } from '../domain/link.js';
 import { hashPassword } from '../domain/passwords.js';
 import { newLinkToken, newShortCode, sha256 } from '../domain/tokens.js';
 import { resolveExpiry, type ExpiryRequest, type WorkspacePolicy } from '../domain/workspace-policy.js';
@@ -27,24 +27,26 @@ import { sharedUrl } from './link-urls.js';
  */
 
 /** A link's target, access and lifetime, checked against the workspace: everything but its secrets and recipient. */
-export type LinkPlan = {
-  workspaceId: string;
-  resourceType: string;
-  resourceId: string | null;
-  filter: LinkFilter | null;
-  pinnedVersion: number | null;
-  accessRole: AccessRole;
-  passwordHash: string | null;
-  requiresAuth: boolean;
-  allowedEmails: string[];
-  allowedDomains: string[];
+export type LinkPlan = Pick<
+  Link,
+  | 'workspaceId'
+  | 'resourceType'
+  | 'resourceId'
+  | 'filter'
+  | 'pinnedVersion'
+  | 'accessRole'
+  | 'passwordHash'
+  | 'requiresAuth'
+  | 'allowedEmails'
+  | 'allowedDomains'
+  | 'expiresAt'
+  | 'maxViews'
+  | 'settings'
+  | 'label'
+  | 'metadata'
+  | 'createdBy'
+> & {
   expiry: ExpiryRequest;
-  expiresAt: number | null;
-  maxViews: number | null;
-  settings: LinkSettings;
-  label: string | null;
-  metadata: Record<string, unknown>;
-  createdBy: string;
   /** What the link shares, for people reading a mail: the resource's title, or the type's label for a collection. */
   sharedName: string;
 };
