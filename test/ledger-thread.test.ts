@@ -33,10 +33,10 @@ it('the writer thread commits each job before it settles, batches what arrives t
     const row = await h.ctx.database.db.selectFrom('links').select('view_count').where('id', '=', link.id).executeTakeFirstOrThrow();
     expect(row.view_count).toBe(30);
 
-    // A denial for a link that is not there fails inside the writer; its neighbours still commit.
+    // A denial whose event names no workspace breaks a foreign key inside the writer; its neighbours still commit.
     const [good, bad] = await Promise.allSettled([
       ledger.count(job(link.id)),
-      ledger.deny({ kind: 'deny', link: { id: 'lnk_missing', workspaceId: ws.workspaceId, grantEpoch: 0 }, reason: 'expired', action: 'view', base: {}, now: Date.now() }),
+      ledger.deny({ kind: 'deny', link: { id: link.id, workspaceId: 'wsp_missing', grantEpoch: 0 }, reason: 'expired', action: 'view', base: {}, now: Date.now() }),
     ]);
     expect(good).toMatchObject({ status: 'fulfilled', value: { ok: true, viewCount: 31 } });
     expect(bad.status).toBe('rejected');
