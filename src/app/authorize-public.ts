@@ -176,6 +176,8 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
     return { link, grant: decision.hasGrant ? (req.grant ?? null) : null, grantExpiresAt: decision.hasGrant ? (grant?.expiresAt ?? null) : null, viewCount: link.viewCount, downloadCount: link.downloadCount, email: decision.email, hints, events };
   }
 
+  // The job crosses to the writer thread by structured clone: optional parts go only when they hold something.
+  const notice = decision.countsView ? firstViewNotice(link, ctx.config.publicUrl) : undefined;
   const result = await ctx.ledger.count({
     kind: 'count',
     link: ledgerLink(link),
@@ -184,12 +186,12 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
     action,
     grant,
     password,
-    emailCode,
-    // Only what is counted names its viewer (one HMAC, on the full address as received): denials never pay for it.
+    ...(emailCode !== 'none' ? { emailCode } : {}),
+    // Only what is counted names its viewer (one keyed hash, on the full address as received): denials never pay for it.
     base: { ...events, viewer: ctx.viewerIds(link.workspaceId, req.ip, req.userAgent, now) },
     metadata: { action, ...opts.eventMetadata },
     now,
-    notice: decision.countsView ? firstViewNotice(link, ctx.config.publicUrl) : undefined,
+    ...(notice ? { notice } : {}),
   });
   if (!result.ok) throw denial(result.reason);
   if (result.queuedMail) ctx.mail.kick();
