@@ -107,7 +107,7 @@ export type GateOptions = {
    */
   prepare?: (link: Link, hints: ContentHints) => Promise<void>;
   /**
-   * A limit per link and client on requests that write (comments): over it,
+   * A limit per link and client on requests that write (comments, edits, codes mailed): over it,
    * the request is `rate_limited` before anything is checked; each request
    * that passes the evaluator and `prepare` counts against it.
    */
@@ -139,16 +139,12 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
 
   // Password and one-time-code guesses are limited per link and client (DESIGN §8): a locked-out client is rate limited before any hash is checked.
   const attemptKey = `${link.id}\u0000${client}`;
+  // So are the requests a use-case throttles (comments, edits, codes asked for): both limits are read before anything is checked.
   const guesses = (req.password !== undefined && link.passwordHash !== null) || (req.emailCode !== undefined && link.requiresAuth);
-  const attemptsRetry = guesses ? ctx.passwordAttempts.retryAfter(attemptKey, now) : 0;
-  if (attemptsRetry > 0) {
+  const limitedFor = Math.max(guesses ? ctx.passwordAttempts.retryAfter(attemptKey, now) : 0, opts.throttle?.retryAfter(attemptKey, now) ?? 0);
+  if (limitedFor > 0) {
     const d = evaluateAccess({ ...base, rateLimited: true, identifierValid: true, link, password: 'none' });
-    throw denial(d.allow ? 'rate_limited' : d.reason, { retryAfter: attemptsRetry });
-  }
-  const throttled = opts.throttle?.retryAfter(attemptKey, now) ?? 0;
-  if (throttled > 0) {
-    const d = evaluateAccess({ ...base, rateLimited: true, identifierValid: true, link, password: 'none' });
-    throw denial(d.allow ? 'rate_limited' : d.reason, { retryAfter: throttled });
+    throw denial(d.allow ? 'rate_limited' : d.reason, { retryAfter: limitedFor });
   }
   let password: 'none' | 'valid' | 'invalid' = 'none';
   if (req.password !== undefined && link.passwordHash !== null) {

@@ -7,7 +7,7 @@ import type { Executor } from '../storage/database.js';
 import { appendLinkEvent } from '../storage/events.js';
 import { enqueueMail } from '../storage/outbox.js';
 import { insertCode, lastCodeAt } from '../storage/verification-codes.js';
-import { authorizePublic, denial, type PublicRequest } from './authorize-public.js';
+import { authorizePublic, type PublicRequest } from './authorize-public.js';
 import { CODE_TTL_MS, codeHash, normalizeEmail } from './check-email-code.js';
 import type { AppContext } from './context.js';
 
@@ -45,16 +45,15 @@ function codeMail(link: Link, code: string): { subject: string; text: string } {
  * not allow gets no mail and an `access_denied` event, but the same answer.
  */
 export async function startEmailVerification(ctx: AppContext, req: PublicRequest, rawEmail: string): Promise<VerificationStarted> {
-  const access = await authorizePublic(ctx, req, 'verify');
+  const access = await authorizePublic(ctx, req, 'verify', {
+    // Requests for codes are limited per link and client by the gate, as comments and edits are.
+    throttle: ctx.codeRequests,
+    prepare: async (link) => {
+      if (!link.requiresAuth) throw new AppError('conflict', 'This share link does not ask for an email address: open it directly');
+    },
+  });
   const { link } = access;
-  if (!link.requiresAuth) throw new AppError('conflict', 'This share link does not ask for an email address: open it directly');
-
   const now = ctx.now();
-  const client = req.ip ?? 'unknown';
-  const limitKey = `${link.id}\u0000${client}`;
-  const retryAfter = ctx.codeRequests.retryAfter(limitKey, now);
-  if (retryAfter > 0) throw denial('rate_limited', { retryAfter });
-  ctx.codeRequests.recordMiss(limitKey, now);
 
   const email = normalizeEmail(rawEmail);
   const expiresAt = now + CODE_TTL_MS;
