@@ -5,8 +5,7 @@ import {
   countOldEvents,
   countRetiredLinks,
   deleteChainPrefix,
-  deleteCodesById,
-  deleteEventsById,
+  deleteByIds,
   deleteFinishedMailById,
   deleteRetiredLink,
   expiredCodeIds,
@@ -78,7 +77,7 @@ export async function runCleanup(ctx: Pick<AppContext, 'database' | 'now'>, opts
   }
   counts.verificationCodes = await deleteInBatches(
     () => expiredCodeIds(db, now - CODE_GRACE_MS, BATCH),
-    (ids) => deleteCodesById(db, ids),
+    (ids) => deleteByIds(db, 'verification_codes', ids),
   );
   counts.outbox = await deleteInBatches(
     () => finishedMailIds(db, now - MAIL_KEEP_MS, BATCH),
@@ -152,7 +151,7 @@ async function deleteOldEvents(ctx: Pick<AppContext, 'database' | 'now'>, ws: Wo
   }
   deleted += await deleteInBatches(
     () => oldUnchainedEventIds(db, ws.id, cutoff, BATCH),
-    (ids) => deleteEventsById(db, ids),
+    (ids) => deleteByIds(db, 'events', ids),
   );
   return deleted;
 }

@@ -55,14 +55,12 @@ export type EditPlan = { changes: Record<string, FieldValue>; changed: string[] 
  */
 export function planEdit(target: EditTarget, fields: Readonly<Record<string, FieldValue>>, baseVersion: number | undefined): EditPlan {
   const keys = Object.keys(fields);
-  for (const key of keys) {
-    if (!target.fields.some((f) => f.key === key)) {
-      throw new AppError('forbidden', `This share link does not let you edit the field ${key}`, { field: `fields.${key}`, key });
-    }
-  }
-  for (const key of keys) {
-    const field = target.fields.find((f) => f.key === key) as EditableField;
-    const problem = fieldValueProblem(field, fields[key]);
+  const editable = keys.map((key) => target.fields.find((f) => f.key === key));
+  // Every key is checked for permission before any value, so a refusal never depends on what was sent for another field.
+  const hidden = keys.find((_, i) => editable[i] === undefined);
+  if (hidden !== undefined) throw new AppError('forbidden', `This share link does not let you edit the field ${hidden}`, { field: `fields.${hidden}`, key: hidden });
+  for (const [i, key] of keys.entries()) {
+    const problem = fieldValueProblem(editable[i] as EditableField, fields[key]);
     if (problem) throw new AppError('invalid_request', `Invalid fields.${key}: ${problem}`, { field: `fields.${key}`, key, problem });
   }
   if (baseVersion !== undefined && baseVersion !== target.head.latestVersion) {

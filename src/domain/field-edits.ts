@@ -1,5 +1,5 @@
 import type { FieldSelection } from './link.js';
-import { humanize, metaFieldFormats, own, visibleFieldKeys, type FieldFormat, type FieldValue, type ResourceType } from './resource.js';
+import { PLAIN_EMAIL, shownField, visibleFieldKeys, type FieldFormat, type FieldValue, type ResourceType } from './resource.js';
 
 /** The fields every resource has that are not its own to edit: the id, the title (a property of the resource) and the time of its version. */
 const META_FIELDS: ReadonlySet<string> = new Set(['id', 'title', 'updated_at']);
@@ -19,16 +19,11 @@ export function editableFields(type: ResourceType, selection: FieldSelection, fi
   const candidates = selection === 'all' ? [...new Set([...type.fields.map((f) => f.key), ...present])] : present;
   return visibleFieldKeys(type, selection, candidates)
     .filter((key) => !META_FIELDS.has(key))
-    .map((key) => {
-      const def = type.fields.find((f) => f.key === key);
-      return { key, label: def?.label ?? humanize(key), format: def?.format ?? own(metaFieldFormats, key) ?? 'text', declared: def !== undefined, value: own(fields, key) ?? null };
-    });
+    .map((key) => ({ ...shownField(type, key, fields), declared: type.fields.some((f) => f.key === key) }));
 }
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATETIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-// Deliberately narrow, like the pages' mailto: check: no spaces, quotes, angle brackets or query characters.
-const EMAIL = /^[^\s@<>()[\]\\,;:"?&=/]+@[^\s@<>()[\]\\,;:"?&=/]+\.[^\s@<>()[\]\\,;:"?&=/]+$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function isCalendarDate(s: string): boolean {
@@ -82,7 +77,7 @@ export function fieldValueProblem(field: Pick<EditableField, 'format' | 'declare
     case 'url':
       return typeof value === 'string' && isHttpUrl(value) ? null : 'must be an absolute http:// or https:// address';
     case 'email':
-      return typeof value === 'string' && value.length <= 320 && EMAIL.test(value) ? null : 'must be an email address';
+      return typeof value === 'string' && value.length <= 320 && PLAIN_EMAIL.test(value) ? null : 'must be an email address';
     case 'status':
       return typeof value === 'string' && value.trim() !== '' && value.length <= 200 ? null : 'must be a status word (1-200 characters)';
   }

@@ -104,6 +104,13 @@ export async function contentHashOf(title: string, fields: Record<string, FieldV
   return hash.digest('hex');
 }
 
+/**
+ * An email address as an `email` field may hold it. Deliberately narrow: no
+ * spaces, quotes, angle brackets or query characters, so it can be written
+ * into a mailto: link without smuggling headers in.
+ */
+export const PLAIN_EMAIL = /^[^\s@<>()[\]\\,;:"?&=/]+@[^\s@<>()[\]\\,;:"?&=/]+\.[^\s@<>()[\]\\,;:"?&=/]+$/;
+
 /** A field of the resource as a recipient sees it, with its label and format. */
 export type ShownField = { key: string; label: string; format: FieldFormat; value: FieldValue };
 
@@ -130,11 +137,13 @@ export function projectFields(
   selection: FieldSelection,
   fields: Record<string, FieldValue>,
 ): ShownField[] {
-  const keys = visibleFieldKeys(type, selection, Object.keys(fields));
-  return keys.map((key) => {
-    const def = type.fields.find((f) => f.key === key);
-    return { key, label: def?.label ?? humanize(key), format: def?.format ?? own(metaFieldFormats, key) ?? 'text', value: own(fields, key) ?? null };
-  });
+  return visibleFieldKeys(type, selection, Object.keys(fields)).map((key) => shownField(type, key, fields));
+}
+
+/** One field as shown: the type's label and format when it declares the key, else a label made from the key (and a meta field's own format, else text). */
+export function shownField(type: ResourceType, key: string, fields: Readonly<Record<string, FieldValue>>): ShownField {
+  const def = type.fields.find((f) => f.key === key);
+  return { key, label: def?.label ?? humanize(key), format: def?.format ?? own(metaFieldFormats, key) ?? 'text', value: own(fields, key) ?? null };
 }
 
 /** Keeps only the visible keys of a row (for collections, where each row is a resource). */

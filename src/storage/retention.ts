@@ -123,10 +123,10 @@ export async function countOldEvents(db: Executor, workspaceId: string, cutoff: 
   return Number(r.n);
 }
 
-/** Deletes the events named; returns how many went. */
-export async function deleteEventsById(db: Executor, ids: string[]): Promise<number> {
+/** Deletes the rows named of a table keyed by `id` (events, one-time codes); returns how many went. */
+export async function deleteByIds(db: Executor, table: 'events' | 'verification_codes', ids: string[]): Promise<number> {
   if (ids.length === 0) return 0;
-  const r = await db.deleteFrom('events').where('id', 'in', ids).executeTakeFirst();
+  const r = await db.deleteFrom(table).where('id', 'in', ids).executeTakeFirst();
   return Number(r.numDeletedRows);
 }
 
@@ -143,12 +143,6 @@ export async function countExpiredCodes(db: Executor, before: number): Promise<n
     .where('expires_at', '<', before)
     .executeTakeFirstOrThrow();
   return Number(r.n);
-}
-
-export async function deleteCodesById(db: Executor, ids: string[]): Promise<number> {
-  if (ids.length === 0) return 0;
-  const r = await db.deleteFrom('verification_codes').where('id', 'in', ids).executeTakeFirst();
-  return Number(r.numDeletedRows);
 }
 
 /**

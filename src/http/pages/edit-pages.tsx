@@ -9,7 +9,7 @@ import { resourceIdParam } from '../../app/link-inputs.js';
 import { openRecordEditor } from '../../app/open-record-editor.js';
 import { AppError } from '../../domain/errors.js';
 import { statusFor } from '../error-handler.js';
-import { isPreviewRequest } from '../public/shared-api.js';
+import { idParams, isPreviewRequest } from '../public/shared-api.js';
 import { EditRecordView } from './components/edit-form.js';
 import { PreviewView, RefusalView } from './components/views.js';
 import { readEditForm } from './edit-form-input.js';
@@ -27,7 +27,6 @@ export type PageKit = {
 /** The form is one field per input, each up to 100 000 characters, percent-encoded, twice (its value and what the form showed). */
 const EDIT_FORM_LIMIT = 2 * 1024 * 1024;
 const hide = true;
-const idParams = z.object({ id: z.string().max(300) });
 const recordParams = idParams.extend({ recordId: resourceIdParam });
 const formBody = z.record(z.string().max(300), z.string().max(1_000_000)).nullish();
 

@@ -1,4 +1,4 @@
-import type { FieldFormat, FieldValue } from '../../domain/resource.js';
+import { PLAIN_EMAIL, type FieldFormat, type FieldValue } from '../../domain/resource.js';
 
 /**
  * How a value is shown on a share page, decided without any markup: the
@@ -74,8 +74,6 @@ export function safeHttpUrl(value: string): string | null {
   }
 }
 
-// Deliberately narrow: no spaces, quotes, angle brackets or query parts that could smuggle headers into mailto:.
-const EMAIL = /^[^\s@<>()[\]\\,;:"?&=/]+@[^\s@<>()[\]\\,;:"?&=/]+\.[^\s@<>()[\]\\,;:"?&=/]+$/;
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -120,7 +118,7 @@ export function formatValue(value: FieldValue | undefined, format: FieldFormat, 
     }
     case 'email': {
       const text = String(value).trim();
-      return EMAIL.test(text) ? { kind: 'email', text, href: `mailto:${text}` } : { kind: 'text', text: String(value) };
+      return PLAIN_EMAIL.test(text) ? { kind: 'email', text, href: `mailto:${text}` } : { kind: 'text', text: String(value) };
     }
     default:
       return typeof value === 'number' ? { kind: 'number', text: String(value) } : { kind: 'text', text: value };

@@ -20,7 +20,7 @@ import { viewSharedLink, type PublicLink } from '../../app/view-shared-link.js';
 import { AppError } from '../../domain/errors.js';
 import { statusFor, toAppError } from '../error-handler.js';
 import { sendExport, type ExportFormat } from '../public/export-stream.js';
-import { isPreviewRequest, publicRequest } from '../public/shared-api.js';
+import { idParams, isPreviewRequest, publicRequest } from '../public/shared-api.js';
 import { CommentsSection } from './components/comments.js';
 import { addEditPages } from './edit-pages.js';
 import type { Chrome } from './components/toolbar.js';
@@ -36,7 +36,6 @@ const FORM_BODY_LIMIT = 4096;
 /** The comment form is the one larger form: 5000 characters, up to 9 bytes each once percent-encoded. */
 const COMMENT_FORM_LIMIT = 64 * 1024;
 
-const idParams = z.object({ id: z.string().max(300) });
 const pageQuery = z.object({
   cursor: z.string().max(512).optional(),
   prev: z.string().max(8192).optional(),

@@ -1,4 +1,3 @@
-import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
@@ -8,20 +7,14 @@ import { resourceIdParam } from '../../app/link-inputs.js';
 import { listSharedComments } from '../../app/list-comments.js';
 import { presentSharedComment, sharedCommentSchema } from '../presenters/comment.js';
 import { errorResponses, iso } from '../presenters/common.js';
-import { isPreviewRequest, publicRequest } from './shared-api.js';
+import { grantFields, idParams, isPreviewRequest, publicRequest, withGrant } from './shared-api.js';
 
-const idParams = z.object({ id: z.string().max(300) });
-const grantFields = { grant: z.string().nullable(), grant_expires_at: z.string().nullable() };
 const listQuery = z
   .object({
     cursor: z.string().min(1).max(512).optional(),
     record_id: resourceIdParam.optional().describe("Only this record's comments (a row inside a collection link's filter); every comment of the link when absent"),
   })
   .strict();
-
-function withGrant(reply: FastifyReply, grant: string | null): void {
-  if (grant) reply.header('X-Porthole-Grant', grant);
-}
 
 /**
  * Comments of `commenter` and `editor` links for link holders (DESIGN §5),

@@ -5,9 +5,9 @@ import { editSharedRecord } from '../../app/edit-shared-record.js';
 import { keyName, resourceIdParam } from '../../app/link-inputs.js';
 import { errorResponses, iso } from '../presenters/common.js';
 import { presentPublicLink, presentRecord, publicLinkSchema, recordSchema } from '../presenters/shared.js';
-import { publicRequest } from './shared-api.js';
+import { grantFields, idParams, publicRequest, withGrant } from './shared-api.js';
 
-const params = z.object({ id: z.string().max(300), recordId: resourceIdParam });
+const params = idParams.extend({ recordId: resourceIdParam });
 const fieldValue = z.union([z.string().max(100_000), z.number(), z.boolean(), z.null()]);
 
 export const editRecordBody = z
@@ -32,8 +32,7 @@ export const editedRecordSchema = z.object({
   link: publicLinkSchema,
   resource: recordSchema,
   changed_fields: z.array(z.string()).describe('The keys whose values changed; empty when the edit changed nothing (then no version was made).'),
-  grant: z.string().nullable(),
-  grant_expires_at: z.string().nullable(),
+  ...grantFields,
 });
 
 /** `PATCH /v1/shared/{id}/records/{recordId}`: an editor link's holder edits the visible fields of a shared record. */
@@ -63,7 +62,7 @@ export const sharedEditRoutes =
           fields: request.body.fields,
           baseVersion: request.body.base_version,
         });
-        if (edited.grant) reply.header('X-Porthole-Grant', edited.grant);
+        withGrant(reply, edited.grant);
         return {
           link: presentPublicLink(edited.link),
           resource: presentRecord(edited.record),

@@ -17,7 +17,8 @@ import { sendExport } from './export-stream.js';
 import { fastViewOutcome } from './fast-view.js';
 import { publicRequestFrom, viewBody } from './view-response.js';
 
-const idParams = z.object({ id: z.string().max(300) });
+/** A link's token or short code in a path, checked for shape by the gate (a bad one is `invalid_token`, not a schema error). */
+export const idParams = z.object({ id: z.string().max(300) });
 /** The JSON API takes no query parameters where none mean anything: a typo is an error, not ignored. */
 const noQuery = z.object({}).strict();
 
@@ -31,7 +32,8 @@ export function isPreviewRequest(request: FastifyRequest): boolean {
   return request.method === 'HEAD' || isPreviewRobot(request.headers['user-agent']);
 }
 
-const grantFields = { grant: z.string().nullable(), grant_expires_at: z.string().nullable() };
+/** The grant a public answer hands back (also sent as `X-Porthole-Grant`). */
+export const grantFields = { grant: z.string().nullable(), grant_expires_at: z.string().nullable() };
 export const viewSchema = z.object({
   link: publicLinkSchema,
   kind: z.enum(['record', 'collection']),
@@ -48,7 +50,7 @@ const previewSchema = z.object({ preview: z.literal(true), title: z.string() });
  */
 const trustedJson = () => (data: unknown) => JSON.stringify(data);
 
-function withGrant(reply: FastifyReply, grant: string | null): void {
+export function withGrant(reply: FastifyReply, grant: string | null): void {
   if (grant) reply.header('X-Porthole-Grant', grant);
 }
 
