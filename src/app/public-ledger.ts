@@ -90,11 +90,10 @@ async function count(tx: Tx, job: CountJob): Promise<CountResult> {
   const counted = await countView(tx, link, { view: job.view, download: job.download, events }, now);
   if (counted) {
     await appendToChain(tx, link.id, countedEvents(job, counted.eventSeq - events, counted.lastEventHash));
+    const result: CountResult = { ok: true, viewCount: counted.viewCount, downloadCount: counted.downloadCount };
     // The first view, and the creator asked to hear of it: told in the same transaction, or not at all.
-    if (job.notice && job.view && counted.viewCount === 1 && (await queueFirstViewNotice(tx, link, job.notice, base, now))) {
-      return { ok: true, viewCount: counted.viewCount, downloadCount: counted.downloadCount, queuedMail: true };
-    }
-    return { ok: true, viewCount: counted.viewCount, downloadCount: counted.downloadCount };
+    if (job.notice && job.view && counted.viewCount === 1 && (await queueFirstViewNotice(tx, link, job.notice, base, now))) result.queuedMail = true;
+    return result;
   }
   const fresh = await findLinkById(tx, link.workspaceId, link.id);
   const decision = evaluateAccess({ action: job.action, now, identifierValid: true, rateLimited: false, link: fresh, grant: job.grant, password: job.password, emailCode: job.emailCode });
