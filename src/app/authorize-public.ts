@@ -1,7 +1,8 @@
 import { evaluateAccess, type AccessAction, type DenyReason, type EmailCodeCheck } from '../domain/access.js';
+import { userRef } from '../domain/actor.js';
 import { AppError } from '../domain/errors.js';
 import { GRANT_TTL_MS, issueGrant, readGrant } from '../domain/grants.js';
-import type { Link } from '../domain/link.js';
+import { namesNoOne, type Link } from '../domain/link.js';
 import { verifyPassword } from '../domain/passwords.js';
 import { parseLinkIdentifier, sha256 } from '../domain/tokens.js';
 import { storedIp, type IpStorageMode } from '../domain/workspace-policy.js';
@@ -9,6 +10,7 @@ import { parseJson } from '../storage/json.js';
 import { findPublicLink } from '../storage/links.js';
 import { checkEmailCode } from './check-email-code.js';
 import { firstViewNotice } from './first-view-notice.js';
+import { signedInMember } from './signed-in-member.js';
 import type { AppContext } from './context.js';
 import type { MissLimiter } from './miss-limiter.js';
 import type { EventBase, LedgerLink } from './public-ledger.js';
@@ -20,6 +22,8 @@ export type PublicRequest = {
   password?: string;
   /** A one-time code mailed to this address, to prove it (`/verify/confirm`). */
   emailCode?: { email: string; code: string };
+  /** The dashboard's session cookie, if sent: read only for a link for its workspace's members. */
+  session?: string;
   ip?: string;
   userAgent?: string;
 };
@@ -62,12 +66,12 @@ const messages: Record<DenyReason, string> = {
 /** The error for a denial, with the message a recipient reads. */
 export const denial = (reason: DenyReason, details?: Record<string, unknown>): AppError => new AppError(reason, messages[reason], details);
 
-function eventBase(req: PublicRequest, ipMode: IpStorageMode, email: string | null): EventBase {
+function eventBase(req: PublicRequest, ipMode: IpStorageMode, email: string | null, member?: { userId: string }): EventBase {
   return {
     ip: storedIp(req.ip, ipMode),
     userAgent: req.userAgent ? req.userAgent.slice(0, 500) : null,
     email,
-    actor: email ? `email:${email}` : null,
+    actor: member ? userRef(member.userId) : email ? `email:${email}` : null,
   };
 }
 
@@ -157,8 +161,10 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
     emailCode = await checkEmailCode(ctx, link, req.emailCode, eventBase(req, ipMode, null), now);
     if (emailCode === 'invalid') ctx.passwordAttempts.recordMiss(attemptKey, now);
   }
-  const decision = evaluateAccess({ ...base, identifierValid: true, link, password, emailCode });
-  const events = eventBase(req, ipMode, decision.allow ? decision.email : null);
+  // A signed-in member of the workspace passes a link for its members: the session is looked up for such a link only.
+  const member = req.session !== undefined && emailCode === 'none' && link.requiresAuth && namesNoOne(link) ? await signedInMember(ctx, req.session, link.workspaceId) : null;
+  const decision = evaluateAccess({ ...base, identifierValid: true, link, password, emailCode, member });
+  const events = eventBase(req, ipMode, decision.allow ? decision.email : null, decision.allow ? decision.member : undefined);
   if (!decision.allow) {
     await ctx.ledger.deny({ kind: 'deny', link: ledgerLink(link), reason: decision.reason, action, base: events, now });
     throw denial(decision.reason);

@@ -113,6 +113,21 @@ describe('evaluateAccess: one row of DESIGN §4 each', () => {
     // A grant's own address wins over a code's.
     expect(evaluateAccess(req({ link: l, grant: grant({ email: 'bo@example.test' }), emailCode: { email: 'ada@example.test' } }))).toMatchObject({ email: 'bo@example.test', countsView: false });
   });
+  it('a signed-in member of the workspace passes a link that names no one, as a proven address, and no other', () => {
+    const member = { userId: 'usr_1', email: 'mia@example.test' };
+    const membersOnly = link({ requiresAuth: true });
+    expect(evaluateAccess(req({ link: membersOnly, member }))).toEqual({ allow: true, countsView: true, hasGrant: false, email: 'mia@example.test', passwordUnlocked: false, member });
+    // A link naming an address, an allowed address or a domain asks everyone, members too, for a code.
+    for (const named of [{ recipientEmail: 'ada@example.test' }, { allowedEmails: ['mia@example.test'] }, { allowedDomains: ['example.test'] }]) {
+      expect(reasonOf(req({ link: link({ requiresAuth: true, ...named }), member }))).toBe('auth_required');
+    }
+    // The password still comes first, and a proven address (grant, then code) wins over the session.
+    expect(reasonOf(req({ link: link({ requiresAuth: true, passwordHash: 'scrypt$x' }), member }))).toBe('password_required');
+    expect(evaluateAccess(req({ link: membersOnly, member, emailCode: { email: 'ada@example.test' } }))).toEqual({ allow: true, countsView: true, hasGrant: false, email: 'ada@example.test', passwordUnlocked: false });
+    expect(reasonOf(req({ link: membersOnly, member, emailCode: 'invalid' }))).toBe('code_invalid');
+    // Being signed in changes nothing where no identity is asked for.
+    expect(evaluateAccess(req({ link: link(), member }))).toEqual({ allow: true, countsView: true, hasGrant: false, email: null, passwordUnlocked: false });
+  });
   it('asking for a code (verify) is stopped by the link state and the view limit, never by the password or identity check, and counts no view', () => {
     const l = link({ requiresAuth: true, passwordHash: 'scrypt$x' });
     expect(evaluateAccess(req({ link: l, action: 'verify' }))).toMatchObject({ allow: true, countsView: false, email: null });
@@ -241,6 +256,7 @@ describe('evaluateAccess: properties', () => {
     viewCount: fc.integer({ min: 0, max: 6 }),
     passwordHash: fc.option(fc.constant(PASSWORD), { nil: null }),
     requiresAuth: fc.boolean(),
+    allowedEmails: fc.constantFrom<string[]>([], ['bo@example.test']),
     accessRole: fc.constantFrom('viewer' as const, 'commenter' as const, 'editor' as const),
     resourceId: fc.option(fc.constant('job-1'), { nil: null }),
     grantEpoch: fc.integer({ min: 0, max: 3 }),
@@ -270,6 +286,7 @@ describe('evaluateAccess: properties', () => {
     grant: arbGrant,
     password: fc.constantFrom('none' as const, 'valid' as const, 'invalid' as const),
     emailCode: fc.constantFrom('none' as const, 'invalid' as const, { email: 'bo@example.test' }),
+    member: fc.constantFrom(null, { userId: 'usr_1', email: 'mia@example.test' }),
   });
   type ArbReq = Omit<AccessRequest, 'now' | 'link'> & { link: Partial<Link> | null };
   const build = (r: ArbReq): AccessRequest => ({ ...r, now: NOW, link: r.link === null ? null : link(r.link) });
@@ -311,6 +328,8 @@ describe('evaluateAccess: properties', () => {
         if (d.countsView && l.maxViews !== null) expect(l.viewCount).toBeLessThan(l.maxViews);
         // Past the identity check only with a proven address, unless the request reveals nothing (meta, verify).
         if (l.requiresAuth && request.action !== 'meta' && request.action !== 'verify') expect(d.email).not.toBeNull();
+        // A session proves who reads only a link for the workspace's members, and only when nothing else did.
+        if (d.member) expect([l.requiresAuth, l.allowedEmails, d.email, request.emailCode]).toEqual([true, [], request.member?.email, 'none']);
       }),
     );
   });

@@ -1,6 +1,6 @@
 import type { ErrorReason } from './errors.js';
 import type { GrantClaims } from './grants.js';
-import type { Link } from './link.js';
+import { namesNoOne, type Link } from './link.js';
 
 /** What a public request wants to do with a link. */
 export type AccessAction = 'view' | 'meta' | 'verify' | 'record' | 'table' | 'export' | 'comment' | 'edit';
@@ -22,6 +22,12 @@ export type AccessRequest = {
   password: 'none' | 'valid' | 'invalid';
   /** The outcome of checking a one-time code sent with this request (none when absent). */
   emailCode?: EmailCodeCheck;
+  /**
+   * The signed-in member of the link's workspace making this request, where
+   * the gate looked (a link that requires proof and names no one). Passes
+   * such a link as a proven address does; it passes no other.
+   */
+  member?: { userId: string; email: string } | null;
 };
 
 export type DenyReason = Extract<
@@ -52,6 +58,8 @@ export type AccessDecision =
       /** Who is proven to be reading: the verified email, if any. */
       email: string | null;
       passwordUnlocked: boolean;
+      /** Set when it is the signed-in member who proved who is reading (a members-only link). */
+      member?: { userId: string; email: string };
     }
   | { allow: false; reason: DenyReason };
 
@@ -93,7 +101,10 @@ export function evaluateAccess(req: AccessRequest): AccessDecision {
     return deny(req.password === 'invalid' ? 'password_invalid' : 'password_required');
   }
   const code = req.emailCode ?? 'none';
-  const email = (hasGrant ? (req.grant?.email ?? null) : null) ?? (typeof code === 'object' ? code.email : null);
+  const proven = (hasGrant ? (req.grant?.email ?? null) : null) ?? (typeof code === 'object' ? code.email : null);
+  // A signed-in member passes a link for the workspace's members (one that names no one), and only such a link; a code sent is what is judged.
+  const member = proven === null && code === 'none' && link.requiresAuth && req.member && namesNoOne(link) ? req.member : null;
+  const email = proven ?? member?.email ?? null;
   if (link.requiresAuth && email === null) return deny(code === 'invalid' ? 'code_invalid' : 'auth_required');
 
   if (req.action === 'export' && !link.settings.allowExport) return deny('export_disabled');
@@ -101,5 +112,5 @@ export function evaluateAccess(req: AccessRequest): AccessDecision {
   if (req.action === 'comment' && link.accessRole === 'viewer') return deny('forbidden');
   if (req.action === 'edit' && link.accessRole !== 'editor') return deny('forbidden');
 
-  return { allow: true, countsView, hasGrant, email, passwordUnlocked };
+  return member ? { allow: true, countsView, hasGrant, email, passwordUnlocked, member } : { allow: true, countsView, hasGrant, email, passwordUnlocked };
 }

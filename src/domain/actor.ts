@@ -9,9 +9,12 @@ export type Actor =
   | { kind: 'user'; workspaceId: string; userId: string; role: MemberRole; email: string }
   | { kind: 'api_key'; workspaceId: string; keyId: string; role: MemberRole; appUser: string | null };
 
+/** A member as an event's actor or a link's `created_by`: `user:<id>`. */
+export const userRef = (userId: string): string => `user:${userId}`;
+
 /** The string recorded as `created_by` and as an event's actor. */
 export function actorRef(actor: Actor): string {
-  if (actor.kind === 'user') return `user:${actor.userId}`;
+  if (actor.kind === 'user') return userRef(actor.userId);
   return actor.appUser ? `app:${actor.appUser}` : `key:${actor.keyId}`;
 }
 

@@ -79,6 +79,14 @@ export function linkStatus(
 }
 
 /**
+ * A link that requires proof of identity and names no recipient, allowed
+ * address or domain is for the workspace's members only (DESIGN §4): a member
+ * proves who they are by a one-time code, or by being signed in.
+ */
+export const namesNoOne = (link: Pick<Link, 'recipientEmail' | 'allowedEmails' | 'allowedDomains'>): boolean =>
+  !link.recipientEmail && link.allowedEmails.length === 0 && link.allowedDomains.length === 0;
+
+/**
  * Whether an address may receive a one-time code for a link that requires
  * proof of identity: `listed` when the link's recipient, allowed addresses
  * or allowed domains name it, `not_listed` when they name others, and
@@ -87,8 +95,8 @@ export function linkStatus(
  * a domain allows that exact domain.
  */
 export function emailAllowance(link: Pick<Link, 'recipientEmail' | 'allowedEmails' | 'allowedDomains'>, email: string): 'listed' | 'not_listed' | 'members_only' {
+  if (namesNoOne(link)) return 'members_only';
   const named = [...(link.recipientEmail ? [link.recipientEmail] : []), ...link.allowedEmails];
-  if (named.length === 0 && link.allowedDomains.length === 0) return 'members_only';
   const address = email.toLowerCase();
   if (named.some((e) => e.toLowerCase() === address)) return 'listed';
   const domain = address.slice(address.lastIndexOf('@') + 1);

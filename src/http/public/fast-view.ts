@@ -5,10 +5,12 @@ import type { AppContext } from '../../app/context.js';
 import { viewSharedLink } from '../../app/view-shared-link.js';
 import { isPreviewRobot } from '../../domain/robots.js';
 import { publicRequestFrom, viewBody } from './view-response.js';
+import { SESSION_COOKIE } from '../auth.js';
 import { publicSecurityHeaders } from './security-headers.js';
 
 /** `GET /v1/shared/{id}` and nothing else: no query, no trailing slash, nothing to decode. */
 const VIEW_PATH = /^\/v1\/shared\/([A-Za-z0-9_-]{1,300})$/;
+const SESSION_COOKIE_PREFIX = `${SESSION_COOKIE}=`;
 
 /** Where the fast path leaves a refusal for the Fastify route to answer (see `fastViewOutcome`). */
 const kRefused = Symbol('porthole.fastViewRefused');
@@ -58,8 +60,14 @@ export type FastView = (req: IncomingMessage, res: ServerResponse, fallback: () 
 export function fastViewHandler(ctx: AppContext, opts: FastViewOptions): FastView {
   return (req, res, fallback) => {
     const match = req.method === 'GET' && !opts.closing() ? VIEW_PATH.exec(req.url ?? '') : null;
-    // A preview robot, or a GET with a body: the route knows what to do.
-    if (!match || isPreviewRobot(req.headers['user-agent']) || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
+    // A preview robot, a GET with a body, or a signed-in member (who may pass a link for members): the route knows what to do.
+    if (
+      !match ||
+      isPreviewRobot(req.headers['user-agent']) ||
+      req.headers['content-length'] !== undefined ||
+      req.headers['transfer-encoding'] !== undefined ||
+      req.headers.cookie?.includes(SESSION_COOKIE_PREFIX)
+    ) {
       fallback();
       return;
     }

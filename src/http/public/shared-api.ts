@@ -11,6 +11,7 @@ import { sharedLinkMeta } from '../../app/shared-link-meta.js';
 import { startEmailVerification } from '../../app/start-email-verification.js';
 import { viewSharedLink } from '../../app/view-shared-link.js';
 import { isPreviewRobot } from '../../domain/robots.js';
+import { SESSION_COOKIE } from '../auth.js';
 import { errorResponses, iso } from '../presenters/common.js';
 import { collectionSchema, presentCollection, presentPublicLink, presentRecord, presentTablePage, publicLinkSchema, recordSchema, tablePageSchema } from '../presenters/shared.js';
 import { sendExport } from './export-stream.js';
@@ -24,7 +25,7 @@ const noQuery = z.object({}).strict();
 
 /** Builds the evaluator's view of who is asking, from headers only (secrets never logged). */
 export function publicRequest(request: FastifyRequest, identifier: string, extra: { password?: string; grant?: string } = {}): PublicRequest {
-  return publicRequestFrom(request.headers, request.ip, identifier, extra);
+  return publicRequestFrom(request.headers, request.ip, identifier, { ...extra, session: request.cookies?.[SESSION_COOKIE] || undefined });
 }
 
 /** HEAD requests and link-preview robots: a neutral answer, no data, no view. */

@@ -9,7 +9,12 @@ import { presentCollection, presentPublicLink, presentRecord } from '../presente
 const GRANT_HEADER = 'x-porthole-grant';
 
 /** The evaluator's view of who is asking, from the headers only (secrets never logged). */
-export function publicRequestFrom(headers: IncomingHttpHeaders, ip: string | undefined, identifier: string, extra: { password?: string; grant?: string } = {}): PublicRequest {
+export function publicRequestFrom(
+  headers: IncomingHttpHeaders,
+  ip: string | undefined,
+  identifier: string,
+  extra: { password?: string; grant?: string; session?: string } = {},
+): PublicRequest {
   const header = headers[GRANT_HEADER];
   return {
     identifier,
@@ -17,6 +22,7 @@ export function publicRequestFrom(headers: IncomingHttpHeaders, ip: string | und
     password: extra.password,
     ip,
     userAgent: headers['user-agent'],
+    session: extra.session,
   };
 }
 

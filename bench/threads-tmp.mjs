@@ -1,0 +1,28 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../dist/config/config.js';
+import { closeContext, openContext } from '../dist/app/open-context.js';
+import { drive, settleOnDisk, startServer, stopServer } from './measure.mjs';
+import { seedLinks } from './seed.mjs';
+const dataDir = mkdtempSync(join(tmpdir(), 'porthole-prof-'));
+const env = { DATA_DIR: dataDir, PORTHOLE_SECRET: 'ab'.repeat(32), DATABASE_URL: '' };
+const ctx = await openContext(loadConfig({ ...env, LOG_LEVEL: 'silent' }));
+const tokens = await seedLinks(ctx, Number(process.env.LINKS ?? 10000));
+await closeContext(ctx);
+settleOnDisk(dataDir);
+const mode = process.argv[2] ?? 'porthole';
+const server = await startServer(mode, env);
+const pid = server.child.pid;
+const threads = () => Object.fromEntries(readdirSync(`/proc/${pid}/task`).map((t) => { const s = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8'); const name = /\((.*)\)/.exec(s)[1]; const f = s.slice(s.lastIndexOf(')') + 2).split(' '); return [`${t} ${name}`, (Number(f[11]) + Number(f[12])) * 10000]; }));
+const self = () => { const c = process.cpuUsage(); return c.user + c.system; };
+const path = () => `/v1/shared/${tokens[(Math.random() * tokens.length) | 0]}`;
+await drive(server.port, path, 3);
+const a = threads(); const s0 = self();
+const r = await drive(server.port, path, 10);
+const b = threads(); const s1 = self();
+const n = r.requests.total;
+console.log(`${Math.round(r.requests.average)} req/s  p99 ${r.latency.p99}`);
+for (const k of Object.keys(b)) { const d = b[k] - (a[k] ?? 0); if (d > 0) console.log(`${k.padEnd(30)} ${(d / n).toFixed(1)} µs/req  ${(d / 1e6 / 10 * 100).toFixed(0)}% core`); }
+console.log(`autocannon (this process) ${((s1 - s0) / n).toFixed(1)} µs/req  ${((s1 - s0) / 1e7 * 100).toFixed(0)}% core`);
+await stopServer(server);
