@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { runCli } from '../src/cli/run-cli.js';
 import { buildLink, buildWorkspace, send } from './helpers/factories.js';
@@ -153,4 +156,26 @@ describeEachDialect('porthole CLI', (h) => {
     expect(res2.code).toBe(2);
     expect(res2.stderr).toMatch(/DATABASE_URL/);
   });
+});
+
+it('commands that read the schema refuse a database that has not been migrated, saying what to do, and work once it is', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'porthole-cli-'));
+  try {
+    const run = async (argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCli(argv, { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: { DATA_DIR: dataDir } });
+      return { code, stdout: out.join(''), stderr: err.join('') };
+    };
+    for (const argv of [['audit', 'verify'], ['cleanup', '--dry-run']]) {
+      const refused = await run(argv);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^porthole: the database is not at this version's schema \(\d+ migrations pending: 0001-initial, .*\); run `porthole migrate`, or start the server, first\n$/);
+    }
+    expect((await run(['migrate'])).code).toBe(0);
+    expect(await run(['audit', 'verify'])).toMatchObject({ code: 0, stdout: 'ok: 0 links, 0 events verified\n' });
+    expect((await run(['cleanup', '--dry-run'])).code).toBe(0);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });

@@ -7,7 +7,7 @@ export const migrateCommand: CliCommand = (program, cli) => {
     .command('migrate')
     .description('apply pending database migrations (the server also does this on start)')
     .action(async () => {
-      const applied = await withDatabase(cli.config(), (database) => migrateToLatest(database.db));
+      const applied = await withDatabase(cli.config(), (database) => migrateToLatest(database.db), { anySchema: true });
       if (applied.length === 0) cli.print('up to date');
       else cli.print(...applied.map((name) => `applied: ${name}`));
     });

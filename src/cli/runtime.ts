@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/config.js';
+import { AppError } from '../domain/errors.js';
 import { openDatabase, type Database } from '../storage/database.js';
+import { pendingMigrations } from '../storage/migrate.js';
 
 /** Where a command reads its environment and writes its output; the process's own in production, buffers in tests. */
 export type CliIo = {
@@ -37,10 +39,21 @@ export function createRuntime(io: CliIo): CliRuntime {
   };
 }
 
-/** Opens the configured database for one command and always closes it, so the process can exit. */
-export async function withDatabase<T>(config: Config, work: (database: Database) => Promise<T>): Promise<T> {
+/**
+ * Opens the configured database for one command and always closes it, so the
+ * process can exit. Unless `anySchema` (migrate itself), a database that has
+ * not run this version's migrations is refused with what to do, instead of
+ * failing on a missing table or column halfway through the work.
+ */
+export async function withDatabase<T>(config: Config, work: (database: Database) => Promise<T>, opts: { anySchema?: boolean } = {}): Promise<T> {
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
+    if (!opts.anySchema) {
+      const pending = await pendingMigrations(database.db);
+      if (pending.length > 0) {
+        throw new AppError('not_ready', `the database is not at this version's schema (${pending.length} migration${pending.length === 1 ? '' : 's'} pending: ${pending.join(', ')}); run \`porthole migrate\`, or start the server, first`);
+      }
+    }
     return await work(database);
   } finally {
     await database.close();

@@ -14,10 +14,16 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+const migratorOf = (db: Db) => new Migrator({ db, provider, migrationTableName: 'porthole_migrations', migrationLockTableName: 'porthole_migrations_lock' });
+
 /** Runs every pending migration; throws with the failing migration's error. */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider, migrationTableName: 'porthole_migrations', migrationLockTableName: 'porthole_migrations_lock' });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await migratorOf(db).migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** The migrations this version has that the database has not run yet, in order (all of them for an empty database). */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  return (await migratorOf(db).getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
