@@ -2,7 +2,7 @@
 // driving it (50 connections, 10 s after a 3 s warm-up, unless the environment says otherwise).
 import autocannon from 'autocannon';
 import { fork } from 'node:child_process';
-import { closeSync, fsyncSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -57,11 +57,44 @@ export function cpuOf(s) {
   });
 }
 
+/**
+ * CPU time (µs) of each of the server process's threads, by thread id, where
+ * Linux says (/proc); null elsewhere. The main thread's id is the process id.
+ */
+function threadCpu(pid) {
+  try {
+    const tickUs = 1e6 / 100; // USER_HZ, 100 on Linux
+    return new Map(
+      readdirSync(`/proc/${pid}/task`).map((tid) => {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return [Number(tid), (Number(fields[11]) + Number(fields[12])) * tickUs];
+      }),
+    );
+  } catch {
+    return null;
+  }
+}
+
+/** Per request: the event loop's thread, the busiest other (SQLite's writer thread), and the rest (checkpoints, V8's helpers). */
+function threadSplit(pid, before, after, requests) {
+  if (!before || !after) return null;
+  const used = [...after].map(([tid, us]) => [tid, us - (before.get(tid) ?? 0)]);
+  const main = used.find(([tid]) => tid === pid)?.[1] ?? 0;
+  const others = used.filter(([tid]) => tid !== pid).map(([, us]) => us).sort((a, b) => b - a);
+  const per = (us) => Math.round(us / Math.max(1, requests));
+  return { main: per(main), busiest: per(others[0] ?? 0), rest: per(others.slice(1).reduce((a, b) => a + b, 0)) };
+}
+
 export async function measure(label, server, pathFor) {
   const { port } = server;
   await drive(port, pathFor, WARMUP);
   const cpuBefore = await cpuOf(server);
+  const threadsBefore = threadCpu(server.child.pid);
+  const clientBefore = process.cpuUsage();
   const r = await drive(port, pathFor, DURATION);
+  const client = process.cpuUsage(clientBefore);
+  const threads = threadSplit(server.child.pid, threadsBefore, threadCpu(server.child.pid), r.requests.total);
   const cpuPerRequest = Math.round(((await cpuOf(server)) - cpuBefore) / Math.max(1, r.requests.total));
   const row = {
     label,
@@ -73,8 +106,11 @@ export async function measure(label, server, pathFor) {
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
     cpuPerRequest,
+    threads,
+    // autocannon, in this process, shares the machine's cores with the server.
+    clientCpuPerRequest: Math.round((client.user + client.system) / Math.max(1, r.requests.total)),
   };
-  console.log(`${label.padEnd(34)} ${String(row.rps).padStart(7)} req/s   p50 ${String(row.p50).padStart(4)} ms   p99 ${String(row.p99).padStart(4)} ms   p99.9 ${String(row.p999).padStart(4)} ms   max ${String(row.max).padStart(4)} ms   server CPU ${String(cpuPerRequest).padStart(5)} µs/req   non-2xx ${row.non2xx}   errors ${row.errors}`);
+  console.log(`${label.padEnd(34)} ${String(row.rps).padStart(7)} req/s   p50 ${String(row.p50).padStart(4)} ms   p99 ${String(row.p99).padStart(4)} ms   p99.9 ${String(row.p999).padStart(4)} ms   max ${String(row.max).padStart(4)} ms   server CPU ${String(cpuPerRequest).padStart(5)} µs/req${threads ? ` (loop ${threads.main}, busiest other thread ${threads.busiest}, rest ${threads.rest})` : ''}   client CPU ${row.clientCpuPerRequest} µs/req   non-2xx ${row.non2xx}   errors ${row.errors}`);
   return row;
 }
 
