@@ -88,8 +88,8 @@ function threadSplit(pid, before, after, requests) {
 
 export async function measure(label, server, pathFor) {
   const { port } = server;
-  // Seeding a million links leaves this process (autocannon's) a heap of garbage; collected during the run, it
-  // slowed the server beside it by about 10% (loop 90 against 78 µs per view). Run with --expose-gc, it goes first.
+  // Seeding a million links leaves this process (autocannon's) a heap of garbage, which would otherwise be
+  // collected during the run, on the cores the server uses. Run with --expose-gc, it goes first.
   globalThis.gc?.();
   await drive(port, pathFor, WARMUP);
   const cpuBefore = await cpuOf(server);
