@@ -54,6 +54,18 @@ describeEachDialect('members-only links and the dashboard session', (h) => {
     expect(events.filter((e) => e.type === 'access_denied').map((e) => e.reason)).toEqual(['auth_required', 'auth_required', 'auth_required', 'auth_required']);
   });
 
+  it('malformed, empty, repeated or huge session cookies are no session: a 401, never a 500', async () => {
+    const ws = await buildWorkspace(h());
+    const link = await membersOnlyLink(ws);
+    const cookies = ['porthole_session=%E0%A4%A', 'porthole_session=', 'porthole_session="x', `porthole_session=${'a'.repeat(5000)}`, 'porthole_session=a; porthole_session=b', 'porthole_session=\u00ff'];
+    for (const cookie of cookies) {
+      for (const url of [`/v1/shared/${link.token}`, `/s/${link.short_code}`, `/v1/shared/${link.token}/export.csv`]) {
+        const res = await send(h().app, 'GET', url, undefined, { cookie });
+        expect([cookie, url, res.status]).toEqual([cookie, url, 401]);
+      }
+    }
+  });
+
   it('a link that names addresses asks members for a code too, even when their own address is named', async () => {
     const ws = await buildWorkspace(h());
     const mia = await buildMember(h(), ws);
