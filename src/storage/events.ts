@@ -141,6 +141,20 @@ export async function appendToChain(db: Executor, linkId: string, events: AuditE
   await chainTailQueries[events.length - 1](db, params);
 }
 
+/** Chains `input` on the head an update of the link's row returned (its sequence number already taken); null when the update found no row. */
+async function appendOnHead(
+  tx: Executor,
+  link: { id: string; workspaceId: string },
+  head: { event_seq: number; last_event_hash: string | null } | undefined,
+  input: EventInput,
+  now: number,
+): Promise<AuditEvent | null> {
+  if (!head) return null;
+  const event = chainedEvent(link, head.event_seq, head.last_event_hash, input, now);
+  await appendToChain(tx, link.id, [event]);
+  return event;
+}
+
 /**
  * Appends an event to a link's chain inside the caller's transaction. The
  * first statement increments the sequence and so locks the link row (in
@@ -173,10 +187,7 @@ export async function appendLinkEventIfPresent(
     .where('id', '=', link.id)
     .returning(['event_seq', 'last_event_hash'])
     .executeTakeFirst();
-  if (!head) return null;
-  const event = chainedEvent(link, head.event_seq, head.last_event_hash, input, now);
-  await appendToChain(tx, link.id, [event]);
-  return event;
+  return appendOnHead(tx, link, head, input, now);
 }
 
 /**
@@ -196,10 +207,7 @@ export async function appendLiveLinkEvent(
   const head = await countingUpdate(tx, { id: link.id, epoch: link.grantEpoch, now, events: 1 }, false, false)
     .returning(['event_seq', 'last_event_hash'])
     .executeTakeFirst();
-  if (!head) return null;
-  const event = chainedEvent(link, head.event_seq, head.last_event_hash, input, now);
-  await appendToChain(tx, link.id, [event]);
-  return event;
+  return appendOnHead(tx, link, head, input, now);
 }
 
 /** A workspace-level event that belongs to no link (e.g. a resource deleted); outside any chain. */
