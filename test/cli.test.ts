@@ -2,24 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { runCli } from '../src/cli/run-cli.js';
 import { buildLink, buildWorkspace, send } from './helpers/factories.js';
+import { portholeOn as porthole, runPorthole } from './helpers/cli.js';
 import { describeEachDialect, type Harness } from './helpers/harness.js';
-
-type CliResult = { code: number; stdout: string; stderr: string };
-
-/** Runs `porthole <argv…>` in-process against the harness's database. */
-async function porthole(h: Harness, argv: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { dataDir, databaseUrl } = h.ctx.config;
-  const code = await runCli(argv, {
-    stdout: (t) => void out.push(t),
-    stderr: (t) => void err.push(t),
-    env: { DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env },
-  });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
 
 /** A link with two events in its chain: `created` (seq 1) and `updated` (seq 2). */
 async function linkWithTwoEvents(h: Harness): Promise<{ id: string; events: Array<{ id: string; seq: number; type: string }> }> {
@@ -161,12 +146,7 @@ describeEachDialect('porthole CLI', (h) => {
 it('commands that read the schema refuse a database that has not been migrated, saying what to do, and work once it is', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'porthole-cli-'));
   try {
-    const run = async (argv: string[]) => {
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await runCli(argv, { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: { DATA_DIR: dataDir } });
-      return { code, stdout: out.join(''), stderr: err.join('') };
-    };
+    const run = (argv: string[]) => runPorthole(argv, { DATA_DIR: dataDir });
     for (const argv of [['audit', 'verify'], ['cleanup', '--dry-run']]) {
       const refused = await run(argv);
       expect(refused.code).toBe(1);

@@ -1,7 +1,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { demoLinkKinds, loadDemo, resolveDemoActor, type DemoLink } from '../src/app/load-demo.js';
 import type { Actor } from '../src/domain/actor.js';
-import { runCli } from '../src/cli/run-cli.js';
+import { databaseEnv, runPorthole } from './helpers/cli.js';
 import { scratchDatabase } from './helpers/databases.js';
 import { buildWorkspace, send, type TestWorkspace } from './helpers/factories.js';
 import { describeEachDialect } from './helpers/harness.js';
@@ -29,13 +29,7 @@ async function allLinkIds(ws: TestWorkspace): Promise<string[]> {
 const tokenOf = (link: DemoLink) => link.url.split('/shared/')[1];
 
 /** Runs `porthole <argv…>` in-process against a database. */
-async function porthole(argv: string[], db: { dataDir: string; databaseUrl?: string }): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const env = { DATA_DIR: db.dataDir, ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}) };
-  const code = await runCli(argv, { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const porthole = (argv: string[], db: { dataDir: string; databaseUrl?: string }) => runPorthole(argv, databaseEnv(db));
 
 describeEachDialect('porthole demo', (h) => {
   let ws: TestWorkspace;

@@ -2,7 +2,7 @@ import { expect, it, vi } from 'vitest';
 import { startCleanupSchedule } from '../src/app/cleanup-schedule.js';
 import { runCleanup, type CleanupCounts } from '../src/app/run-cleanup.js';
 import { verifyAudit } from '../src/app/verify-audit.js';
-import { runCli } from '../src/cli/run-cli.js';
+import { portholeOn as porthole } from './helpers/cli.js';
 import { buildLink, buildWorkspace, type TestWorkspace } from './helpers/factories.js';
 import { describeEachDialect, type Harness } from './helpers/harness.js';
 
@@ -51,18 +51,6 @@ async function later<T>(h: Harness, ms: number, body: () => Promise<T>): Promise
 }
 
 const zero: CleanupCounts = { links: 0, events: 0, verificationCodes: 0, outbox: 0 };
-
-async function porthole(h: Harness, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { dataDir, databaseUrl } = h.ctx.config;
-  const code = await runCli(argv, {
-    stdout: (t) => void out.push(t),
-    stderr: (t) => void err.push(t),
-    env: { DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
-  });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
 
 describeEachDialect('retention', (h) => {
   it('deletes links revoked or expired past retention, each with a deleted event naming its chain head; keeps the rest', async () => {
