@@ -76,7 +76,16 @@ export const sharedApiRoutes =
     app.get(
       '/v1/shared/:id',
       {
-        schema: { tags, security, summary: 'Open a link (counts a view, returns a grant)', params: idParams, querystring: noQuery, response: { 200: z.union([viewSchema, previewSchema]), ...errorResponses } },
+        schema: {
+          tags,
+          security,
+          summary: 'Open a link (counts a view, returns a grant)',
+          description:
+            'Send the grant of an earlier view as `X-Porthole-Grant` to read again without counting a view. A link that requires proof of identity asks for a mailed code (`/verify/start`, `/verify/confirm`); one that names no recipient, address or domain is for its workspace\'s members, and also lets in a member signed in to the dashboard (their session cookie).',
+          params: idParams,
+          querystring: noQuery,
+          response: { 200: z.union([viewSchema, previewSchema]), ...errorResponses },
+        },
         serializerCompiler: trustedJson,
       },
       (request, reply) => view(request, reply),
