@@ -39,16 +39,19 @@ async function resolveRun(label, count, databaseUrl, opts = {}) {
     return row;
   } finally {
     await stopServer(server);
-    if (opts.plain) opts.plain.row = await plainRun(env, tokens);
+    if (opts.plain) {
+      opts.plain.row = await plainRun('plain', 'plain select+update+insert handler', env, tokens);
+      opts.plain.batched = await plainRun('batched', 'the same, group commit + chain', env, tokens);
+    }
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-/** For scale, on the same file: a plain handler, one transaction per view (see server.mjs). */
-async function plainRun(env, tokens) {
-  const server = await startServer('plain', env);
+/** For scale, on the same file: a plain handler, one transaction per view, or the same with group commit (see server.mjs). */
+async function plainRun(mode, label, env, tokens) {
+  const server = await startServer(mode, env);
   try {
-    return await measure('plain select+update+insert handler', server, () => `/v1/shared/${tokens[(Math.random() * tokens.length) | 0]}`);
+    return await measure(label, server, () => `/v1/shared/${tokens[(Math.random() * tokens.length) | 0]}`);
   } finally {
     await stopServer(server);
   }
@@ -125,10 +128,11 @@ console.log(`  ${BIG.toLocaleString('en')} links vs 10k:           ${ratio(big.r
 console.log(`  ${BIG.toLocaleString('en')} links vs 10k run beside it: ${ratio(big.rps, smallBeside.rps)} (that 10k run: ${smallBeside.rps} req/s, p99 ${smallBeside.p99} ms)`);
 if (pg) console.log(`  resolve / bare (PostgreSQL, 10k):  ${ratio(pg.rps, baseline.rps)}`);
 console.log(`  plain handler / bare (SQLite, 10k): ${ratio(plain.row.rps, baseline.rps)}   resolve / plain handler: ${ratio(small.rps, plain.row.rps)}`);
+console.log(`  plain handler with group commit and chained events / bare: ${ratio(plain.batched.rps, baseline.rps)}   resolve / it: ${ratio(small.rps, plain.batched.rps)}`);
 console.log(`  server CPU per request: ${baseline.cpuPerRequest} µs bare, ${small.cpuPerRequest} µs resolve (SQLite, 10k)`);
 console.log(`  server RSS after run: ${small.rssMb} MB (10k), ${big.rssMb} MB (${BIG.toLocaleString('en')})`);
 console.log(`  export RSS growth: ${exportSmall.growthMb} MB for 10,000 rows, ${exportBig.growthMb} MB for 100,000 rows (constant memory: the second should not be ~10x the first)`);
-const failed = [small, big, smallBeside, pg, plain.row].filter(Boolean).some((r) => r.non2xx > 0 || r.errors > 0);
+const failed = [small, big, smallBeside, pg, plain.row, plain.batched].filter(Boolean).some((r) => r.non2xx > 0 || r.errors > 0);
 if (failed) {
   console.log('some requests failed: see non-2xx/errors above');
   process.exitCode = 1;

@@ -1,7 +1,9 @@
 // The server under test, in its own process: Porthole (mode "porthole"), a
-// bare node:http server answering a constant small JSON (mode "bare"), or a plain
+// bare node:http server answering a constant small JSON (mode "bare"), a plain
 // handler on Porthole's SQLite file that selects, updates and inserts per request,
-// each view in its own transaction (mode "plain"): what a first version usually is.
+// each view in its own transaction (mode "plain"): what a first version usually is,
+// or the same with group commit and chained events (mode "batched"): about the
+// least a committed, audited view costs on this stack.
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
@@ -34,6 +36,51 @@ if (mode === 'bare') {
     const body = JSON.stringify(counted ? { link: { id: link.id, view_count: counted.view_count } } : { error: 'not_found' });
     res.writeHead(counted ? 200 : 404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
+  });
+  server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+} else if (mode === 'batched') {
+  // The least a committed, chained view can cost here: the plain handler's statements on one thread, with
+  // the views that arrive in one turn of the event loop committed together (group commit) and each event
+  // hash-chained; no grant, no content, no evaluator, no security headers, nothing off the event loop.
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(join(process.env.DATA_DIR, 'porthole.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  const find = db.prepare('select id, workspace_id, expires_at, max_views, revoked_at, enabled from links where token_hash = ?');
+  const count = db.prepare('update links set view_count = view_count + 1, event_seq = event_seq + 1, last_viewed_at = ? where id = ? and (max_views is null or view_count < max_views) returning view_count, event_seq, last_event_hash');
+  const head = db.prepare('update links set last_event_hash = ? where id = ?');
+  const insert = db.prepare("insert into events (id, workspace_id, link_id, seq, type, ip, user_agent, metadata, created_at, prev_hash, hash) values (?, ?, ?, ?, 'viewed', ?, ?, '{}', ?, ?, ?)");
+  let queue = [];
+  const commit = db.transaction((jobs) => {
+    for (const job of jobs) {
+      const counted = count.get(job.now, job.link.id);
+      if (!counted) continue;
+      const hash = createHash('sha256').update(`${counted.last_event_hash}|${job.link.id}|${counted.event_seq}|${job.now}|${job.ip}|${job.ua}`).digest('hex');
+      insert.run(`evt_${randomUUID()}`, job.link.workspace_id, job.link.id, counted.event_seq, job.ip, job.ua, job.now, counted.last_event_hash, hash);
+      head.run(hash, job.link.id);
+      job.counted = counted;
+    }
+  });
+  const flush = () => {
+    const jobs = queue;
+    queue = [];
+    commit(jobs);
+    for (const job of jobs) {
+      const body = JSON.stringify(job.counted ? { link: { id: job.link.id, view_count: job.counted.view_count } } : { error: 'max_views_reached' });
+      job.res.writeHead(job.counted ? 200 : 410, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      job.res.end(body);
+    }
+  };
+  const server = createServer((req, res) => {
+    const now = Date.now();
+    const link = find.get(createHash('sha256').update(req.url.slice('/v1/shared/'.length)).digest('hex'));
+    if (!link || link.revoked_at !== null || link.enabled !== 1 || (link.expires_at !== null && link.expires_at <= now)) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"error":"not_found"}');
+      return;
+    }
+    queue.push({ link, now, ip: req.socket.remoteAddress, ua: req.headers['user-agent'] ?? null, res });
+    if (queue.length === 1) setImmediate(flush);
   });
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 } else {
