@@ -37,7 +37,7 @@ describeEachDialect('porthole CLI', (h) => {
     expect(one).toMatchObject({ code: 0, stdout: 'ok: 1 links, 2 events verified\n', stderr: '' });
     const all = await porthole(h(), ['audit', 'verify']);
     expect(all.code).toBe(0);
-    expect(all.stdout).toMatch(/^ok: \d+ links, \d+ events verified\n$/);
+    expect(all.stdout).toMatch(/^ok: \d+ links, \d+ workspaces, \d+ events verified\n$/);
   });
 
   it('audit verify reports an edited event by its id and exits 1', async () => {
@@ -153,7 +153,7 @@ it('commands that read the schema refuse a database that has not been migrated, 
       expect(refused.stderr).toMatch(/^porthole: the database is not at this version's schema \(\d+ migrations pending: 0001-initial, .*\); run `porthole migrate`, or start the server, first\n$/);
     }
     expect((await run(['migrate'])).code).toBe(0);
-    expect(await run(['audit', 'verify'])).toMatchObject({ code: 0, stdout: 'ok: 0 links, 0 events verified\n' });
+    expect(await run(['audit', 'verify'])).toMatchObject({ code: 0, stdout: 'ok: 0 links, 0 workspaces, 0 events verified\n' });
     expect((await run(['cleanup', '--dry-run'])).code).toBe(0);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

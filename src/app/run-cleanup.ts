@@ -4,6 +4,7 @@ import {
   countFinishedMail,
   countOldEvents,
   countRetiredLinks,
+  cutWorkspaceChain,
   deleteChainPrefix,
   deleteByIds,
   deleteFinishedMailById,
@@ -12,6 +13,7 @@ import {
   finishedMailIds,
   oldChainedEvents,
   oldUnchainedEventIds,
+  oldWorkspaceChainCut,
   raiseChainFloor,
   retiredLinkIds,
   type ChainedEventRef,
@@ -125,8 +127,8 @@ async function deleteRetiredLinks(ctx: Pick<AppContext, 'database' | 'now'>, ws:
 /**
  * Deletes a workspace's events older than its event retention: first the
  * links' chains, each cut at the newest old event read (with every event
- * before it, so what remains is whole from the floor on), then the events
- * outside any chain.
+ * before it, so what remains is whole from the floor on), then the
+ * workspace's own chain likewise, then any event outside every chain.
  */
 async function deleteOldEvents(ctx: Pick<AppContext, 'database' | 'now'>, ws: Workspace): Promise<number> {
   const { db } = ctx.database;
@@ -148,6 +150,13 @@ async function deleteOldEvents(ctx: Pick<AppContext, 'database' | 'now'>, ws: Wo
       });
     }
     if (old.length < BATCH) break;
+  }
+  // The workspace's own chain (its workspace-level events), cut the same way, a batch at a time.
+  for (;;) {
+    const cut = await oldWorkspaceChainCut(db, ws.id, cutoff, BATCH);
+    if (!cut) break;
+    deleted += await db.transaction().execute((tx) => cutWorkspaceChain(tx, ws.id, cut.seq, cut.hash));
+    if (!cut.full) break;
   }
   deleted += await deleteInBatches(
     () => oldUnchainedEventIds(db, ws.id, cutoff, BATCH),

@@ -1,11 +1,13 @@
 import { notFound } from '../domain/errors.js';
 import { verifyChain, type ChainBreak } from '../domain/event.js';
-import { findDeletedLinkHeads, listChainEvents, listChainHeads, listOrphanLinkIds } from '../storage/events.js';
+import { findDeletedLinkHeads, listChainEvents, listChainHeads, listOrphanLinkIds, listWorkspaceChainEvents, listWorkspaceChainHeads } from '../storage/events.js';
 import type { AppContext } from './context.js';
 
 export type AuditReport = {
   /** Links whose chain was walked (deleted links whose events remain included). */
   links: number;
+  /** Workspaces whose own chain (their workspace-level events) was walked: all of them, unless one link was asked for. */
+  workspaces: number;
   /** Events checked across those links. */
   events: number;
   /** Every break found, in link id then sequence order; empty when the trail is intact. */
@@ -31,7 +33,7 @@ const PAGE = 200;
  */
 export async function verifyAudit(ctx: Pick<AppContext, 'database'>, opts: { linkId?: string } = {}): Promise<AuditReport> {
   const { db } = ctx.database;
-  const report: AuditReport = { links: 0, events: 0, breaks: [] };
+  const report: AuditReport = { links: 0, workspaces: 0, events: 0, breaks: [] };
   let afterId: string | undefined;
   for (;;) {
     const heads = await listChainHeads(db, { linkId: opts.linkId, afterId, limit: PAGE });
@@ -49,7 +51,35 @@ export async function verifyAudit(ctx: Pick<AppContext, 'database'>, opts: { lin
   if (opts.linkId !== undefined && report.links > 0) return report;
   const checkedDeleted = await verifyDeletedLinks(ctx, report, opts.linkId);
   if (opts.linkId !== undefined && checkedDeleted === 0) throw notFound(`Link ${opts.linkId}`);
+  if (opts.linkId === undefined) await verifyWorkspaceChains(ctx, report);
   return report;
+}
+
+/**
+ * Each workspace's own chain: its workspace-level events (members, keys,
+ * policy, deleted resources and links; migration 0005), from the floor
+ * retention recorded on the workspace to its chain head. A workspace-level
+ * event outside the chain (no sequence number) was forged: a break.
+ */
+async function verifyWorkspaceChains(ctx: Pick<AppContext, 'database'>, report: AuditReport): Promise<void> {
+  const { db } = ctx.database;
+  for (let after: string | undefined; ; ) {
+    const heads = await listWorkspaceChainHeads(db, { afterId: after, limit: PAGE });
+    if (heads.length === 0) break;
+    const events = await listWorkspaceChainEvents(db, heads.map((h) => h.workspaceId));
+    for (const head of heads) {
+      const all = events.get(head.workspaceId) ?? [];
+      const chained = all.filter((e) => e.seq !== null);
+      report.workspaces += 1;
+      report.events += all.length;
+      for (const e of all.filter((e) => e.seq === null)) {
+        report.breaks.push({ linkId: null, workspaceId: head.workspaceId, seq: null, eventId: e.id, problem: "the event is outside its workspace's chain" });
+      }
+      report.breaks.push(...verifyChain({ workspaceId: head.workspaceId }, chained, head.lastEventHash, { seq: head.floorSeq, hash: head.floorHash }));
+    }
+    if (heads.length < PAGE) break;
+    after = heads[heads.length - 1].workspaceId;
+  }
 }
 
 /** The chains of links with no row (see verifyAudit); returns how many links it walked. */

@@ -6,21 +6,21 @@ export const auditCommand: CliCommand = (program, cli) => {
   const audit = program.command('audit').description('inspect the audit trail');
   audit
     .command('verify')
-    .description("check every link's event hash chain; exits 1 and lists each break when the trail was tampered with")
+    .description("check every link's and every workspace's event hash chain; exits 1 and lists each break when the trail was tampered with")
     .option('--link <id>', 'check only this link')
     .action(async (opts: { link?: string }) => {
       const report = await withDatabase(cli.config(), (database) => verifyAudit({ database }, { linkId: opts.link }));
+      const walked = `${report.links} links${opts.link === undefined ? `, ${report.workspaces} workspaces` : ''}`;
       if (report.breaks.length === 0) {
-        cli.print(`ok: ${report.links} links, ${report.events} events verified`);
+        cli.print(`ok: ${walked}, ${report.events} events verified`);
         return;
       }
+      const chainOf = (b: (typeof report.breaks)[number]) => (b.linkId !== null ? `link ${b.linkId}` : `workspace ${b.workspaceId}`);
       for (const b of report.breaks) {
-        cli.print(`break: link ${b.linkId} seq ${b.seq ?? '-'} event ${b.eventId || '-'}: ${b.problem}`);
+        cli.print(`break: ${chainOf(b)} seq ${b.seq ?? '-'} event ${b.eventId || '-'}: ${b.problem}`);
       }
-      const brokenLinks = new Set(report.breaks.map((b) => b.linkId)).size;
-      cli.print(
-        `FAILED: ${report.breaks.length} problem(s) in ${brokenLinks} of ${report.links} links (${report.events} events checked)`,
-      );
+      const broken = new Set(report.breaks.map(chainOf)).size;
+      cli.print(`FAILED: ${report.breaks.length} problem(s) in ${broken} of ${walked} (${report.events} events checked)`);
       cli.exitCode = 1;
     });
 };

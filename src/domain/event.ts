@@ -79,7 +79,11 @@ export function eventHash(e: Omit<AuditEvent, 'hash'>): string {
   return sha256(`${e.prevHash ?? ''}\n${canonicalEventJson(e)}`);
 }
 
-export type ChainBreak = { linkId: string; seq: number | null; eventId: string; problem: string };
+/** A break in a link's chain (`linkId`), or in a workspace's own chain of workspace-level events (`linkId` null, `workspaceId`). */
+export type ChainBreak = { linkId: string | null; workspaceId?: string; seq: number | null; eventId: string; problem: string };
+
+/** Whose chain is walked: a link's (its id) or a workspace's own. */
+export type ChainOwner = string | { workspaceId: string };
 
 /**
  * Where a chain's remaining events start: after the event of sequence `seq`
@@ -97,18 +101,19 @@ export type ChainEnd = { hash: string | null; seq?: number };
  * first event must follow `start` (sequence and hash), each next one its
  * predecessor, and the last must be the chain head `end`.
  */
-export function verifyChain(linkId: string, events: AuditEvent[], end: string | null | ChainEnd, start: ChainStart = { seq: 0, hash: null }): ChainBreak[] {
+export function verifyChain(owner: ChainOwner, events: AuditEvent[], end: string | null | ChainEnd, start: ChainStart = { seq: 0, hash: null }): ChainBreak[] {
   const head: ChainEnd = typeof end === 'object' && end !== null ? end : { hash: end };
   const breaks: ChainBreak[] = [];
+  const where = typeof owner === 'string' ? { linkId: owner } : { linkId: null, workspaceId: owner.workspaceId };
   let prev: string | null = start === 'unknown' ? (events[0]?.prevHash ?? null) : start.hash;
   let expectedSeq = start === 'unknown' ? (events[0]?.seq ?? 1) : start.seq + 1;
   let lastSeq: number | null = start === 'unknown' ? null : start.seq;
   for (const e of events) {
     if (e.seq !== expectedSeq) {
-      breaks.push({ linkId, seq: e.seq, eventId: e.id, problem: `expected sequence ${expectedSeq}, found ${e.seq}` });
+      breaks.push({ ...where, seq: e.seq, eventId: e.id, problem: `expected sequence ${expectedSeq}, found ${e.seq}` });
     }
-    if (e.prevHash !== prev) breaks.push({ linkId, seq: e.seq, eventId: e.id, problem: 'previous hash does not match' });
-    if (eventHash(e) !== e.hash) breaks.push({ linkId, seq: e.seq, eventId: e.id, problem: 'content does not match its hash' });
+    if (e.prevHash !== prev) breaks.push({ ...where, seq: e.seq, eventId: e.id, problem: 'previous hash does not match' });
+    if (eventHash(e) !== e.hash) breaks.push({ ...where, seq: e.seq, eventId: e.id, problem: 'content does not match its hash' });
     prev = e.hash;
     lastSeq = e.seq;
     expectedSeq = (e.seq ?? expectedSeq) + 1;
@@ -116,7 +121,7 @@ export function verifyChain(linkId: string, events: AuditEvent[], end: string | 
   // A deleted link's chain whose every event is gone (event retention) has nothing left to hold to its head.
   if (start === 'unknown' && events.length === 0) return breaks;
   if (prev !== head.hash || (head.seq !== undefined && lastSeq !== head.seq)) {
-    breaks.push({ linkId, seq: null, eventId: '', problem: 'the link does not end its chain on the last event' });
+    breaks.push({ ...where, seq: null, eventId: '', problem: `the ${typeof owner === 'string' ? 'link' : 'workspace'} does not end its chain on the last event` });
   }
   return breaks;
 }

@@ -210,9 +210,26 @@ export async function appendLiveLinkEvent(
   return appendOnHead(tx, link, head, input, now);
 }
 
-/** A workspace-level event that belongs to no link (e.g. a resource deleted); outside any chain. */
-export async function insertWorkspaceEvent(db: Executor, workspaceId: string, input: EventInput, now: number): Promise<void> {
-  await insertEvent(db, { ...eventRecord(workspaceId, null, null, null, input, now), hash: null });
+/**
+ * A workspace-level event, one that belongs to no link (a member added, a
+ * resource deleted, a link deleted by retention…), appended to its
+ * workspace's hash chain (migration 0005) inside the caller's transaction.
+ * The first statement takes the sequence number and so locks the workspace
+ * row (in PostgreSQL) until commit, which serialises concurrent appends.
+ */
+export async function insertWorkspaceEvent(db: Executor, workspaceId: string, input: EventInput, now: number): Promise<AuditEvent> {
+  const head = await db
+    .updateTable('workspaces')
+    .set((eb) => ({ event_seq: eb('event_seq', '+', 1) }))
+    .where('id', '=', workspaceId)
+    .returning(['event_seq', 'last_event_hash'])
+    .executeTakeFirst();
+  if (!head) throw new Error(`workspace ${workspaceId} has no row to chain an event on`);
+  const base = eventRecord(workspaceId, null, head.event_seq, head.last_event_hash, input, now);
+  const event = { ...base, hash: eventHash(base) };
+  await insertEvent(db, event);
+  await db.updateTable('workspaces').set({ last_event_hash: event.hash }).where('id', '=', workspaceId).execute();
+  return event;
 }
 
 export type EventQuery = {
@@ -283,6 +300,27 @@ export async function listOrphanLinkIds(db: Executor, q: { linkId?: string; afte
   if (q.afterId !== undefined) query = query.where('events.link_id', '>', q.afterId);
   const rows = await query.orderBy('events.link_id').limit(q.limit).execute();
   return rows.map((r) => r.link_id as string);
+}
+
+/** A workspace's own chain head and floor (migration 0005), as `ChainHead` is a link's. */
+export type WorkspaceChainHead = { workspaceId: string; lastEventHash: string | null; floorSeq: number; floorHash: string | null };
+
+/** Workspaces in id order, a page at a time, for the operator's audit walk (across every workspace, as listChainHeads is). */
+export async function listWorkspaceChainHeads(db: Executor, q: { afterId?: string; limit: number }): Promise<WorkspaceChainHead[]> {
+  let query = db.selectFrom('workspaces').select(['id', 'last_event_hash', 'chain_floor_seq', 'chain_floor_hash']);
+  if (q.afterId !== undefined) query = query.where('id', '>', q.afterId);
+  const rows = await query.orderBy('id').limit(q.limit).execute();
+  return rows.map((r) => ({ workspaceId: r.id, lastEventHash: r.last_event_hash, floorSeq: Number(r.chain_floor_seq), floorHash: r.chain_floor_hash }));
+}
+
+/** The workspace-level events (no link) of these workspaces, each workspace's in sequence order; unchained ones (no sequence) first. */
+export async function listWorkspaceChainEvents(db: Executor, workspaceIds: string[]): Promise<Map<string, AuditEvent[]>> {
+  const byWorkspace = new Map<string, AuditEvent[]>(workspaceIds.map((id) => [id, []]));
+  if (workspaceIds.length === 0) return byWorkspace;
+  const rows = await db.selectFrom('events').selectAll().where('workspace_id', 'in', workspaceIds).where('link_id', 'is', null).orderBy('workspace_id').orderBy('seq').orderBy('id').execute();
+  for (const row of rows) byWorkspace.get(row.workspace_id)?.push(toEvent(row));
+  for (const events of byWorkspace.values()) events.sort((a, b) => (a.seq ?? Number.MIN_SAFE_INTEGER) - (b.seq ?? Number.MIN_SAFE_INTEGER));
+  return byWorkspace;
 }
 
 /** A link with no row, and the workspaces its events name (one, unless they were forged). */

@@ -4,12 +4,14 @@ import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-recipients.js';
 import * as m0003 from './migrations/0003-retention.js';
 import * as m0004 from './migrations/0004-analytics.js';
+import * as m0005 from './migrations/0005-workspace-chain.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-recipients': m0002,
   '0003-retention': m0003,
   '0004-analytics': m0004,
+  '0005-workspace-chain': m0005,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -26,4 +28,10 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
 /** The migrations this version has that the database has not run yet, in order (all of them for an empty database). */
 export async function pendingMigrations(db: Db): Promise<string[]> {
   return (await migratorOf(db).getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+/** Migrates up (or down) to the named migration: for tests of a migration on data written before it. */
+export async function migrateTo(db: Db, name: string): Promise<void> {
+  const { error } = await migratorOf(db).migrateTo(name);
+  if (error) throw error;
 }

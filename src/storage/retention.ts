@@ -97,7 +97,38 @@ export async function deleteChainPrefix(db: Executor, workspaceId: string, linkI
   return Number(r.numDeletedRows);
 }
 
-/** A workspace's oldest events outside any chain (workspace-level ones) written before `cutoff`. */
+/**
+ * The workspace chain's event that ends its oldest `limit` events written
+ * before `cutoff` (its sequence number and hash), or null when none is that old.
+ */
+export async function oldWorkspaceChainCut(db: Executor, workspaceId: string, cutoff: number, limit: number): Promise<{ seq: number; hash: string | null; full: boolean } | null> {
+  const rows = await db
+    .selectFrom('events')
+    .select(['seq', 'hash'])
+    .where('workspace_id', '=', workspaceId)
+    .where('link_id', 'is', null)
+    .where('seq', 'is not', null)
+    .where('created_at', '<', cutoff)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  const last = rows[rows.length - 1];
+  return last ? { seq: Number(last.seq), hash: last.hash, full: rows.length === limit } : null;
+}
+
+/**
+ * Cuts a workspace's own chain (migration 0005) after event `seq`: records
+ * the floor on the workspace row (never moving it back; taking the row's
+ * lock first, as appending does) and deletes the events up to it. Returns
+ * how many went.
+ */
+export async function cutWorkspaceChain(db: Executor, workspaceId: string, seq: number, hash: string | null): Promise<number> {
+  await db.updateTable('workspaces').set({ chain_floor_seq: seq, chain_floor_hash: hash }).where('id', '=', workspaceId).where('chain_floor_seq', '<', seq).execute();
+  const r = await db.deleteFrom('events').where('workspace_id', '=', workspaceId).where('link_id', 'is', null).where('seq', '<=', seq).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** A workspace's oldest events outside every chain (written before their chain existed, or forged) written before `cutoff`. */
 export async function oldUnchainedEventIds(db: Executor, workspaceId: string, cutoff: number, limit: number): Promise<string[]> {
   const rows = await db
     .selectFrom('events')

@@ -1,7 +1,18 @@
 import type { Generated } from 'kysely';
 
 /** Table types as stored: times are epoch milliseconds, booleans 0/1, JSON as text. */
-export type WorkspacesTable = { id: string; name: string; policy: string; created_at: number; updated_at: number };
+export type WorkspacesTable = {
+  id: string;
+  name: string;
+  policy: string;
+  created_at: number;
+  updated_at: number;
+  /** The workspace-level events' hash chain (migration 0005), as links have theirs. */
+  event_seq: Generated<number>;
+  last_event_hash: string | null;
+  chain_floor_seq: Generated<number>;
+  chain_floor_hash: string | null;
+};
 export type UsersTable = { id: string; email: string; name: string | null; password_hash: string; created_at: number };
 export type MembersTable = { workspace_id: string; user_id: string; role: string; created_at: number };
 export type SessionsTable = {
