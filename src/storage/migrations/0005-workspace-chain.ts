@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { eventHash, type EventType } from '../../domain/event.js';
+import { eventHash } from '../../domain/event.js';
+import { toEvent } from '../events.js';
 
 /**
  * Workspace-level events (members and API keys added or removed, policy
@@ -23,35 +24,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     let seq = 0;
     for (const r of rows) {
       seq += 1;
-      const hash = eventHash({
-        id: r.id,
-        workspaceId,
-        linkId: null,
-        seq,
-        type: r.type as EventType,
-        reason: r.reason,
-        actor: r.actor,
-        ip: r.ip,
-        userAgent: r.user_agent,
-        email: r.email,
-        viewer: r.viewer ?? null,
-        metadata: parseMetadata(r.metadata),
-        createdAt: Number(r.created_at),
-        prevHash: prev,
-      });
+      // Read as the audit walk reads an event (toEvent), so the hash is the one it will check.
+      const hash = eventHash({ ...toEvent(r as Parameters<typeof toEvent>[0]), linkId: null, seq, prevHash: prev });
       await db.updateTable('events').set({ seq, prev_hash: prev, hash }).where('id', '=', r.id).execute();
       prev = hash;
     }
     await db.updateTable('workspaces').set({ event_seq: seq, last_event_hash: prev }).where('id', '=', workspaceId).execute();
-  }
-}
-
-/** As the audit walk reads it (storage/json's parseJson), so the hashes computed here are the ones it checks. */
-function parseMetadata(text: string): Record<string, unknown> {
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return {};
   }
 }
 
