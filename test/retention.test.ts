@@ -24,7 +24,8 @@ async function deletedEventsOf(h: Harness, workspaceId: string, linkId: string) 
     .where('type', '=', 'deleted')
     .where('link_id', 'is', null)
     .execute();
-  return rows.filter((r) => JSON.parse(r.metadata).link_id === linkId);
+  // The link's deletion (it names the chain head); retention's later cuts of its chain are `deleted` events too, naming the floor only.
+  return rows.filter((r) => JSON.parse(r.metadata).link_id === linkId && 'event_seq' in JSON.parse(r.metadata));
 }
 
 async function revoke(ws: TestWorkspace, id: string): Promise<void> {
@@ -89,7 +90,7 @@ describeEachDialect('retention', (h) => {
 
     const [deleted, ...more] = await deletedEventsOf(h(), ws.workspaceId, revoked.id);
     expect(more).toEqual([]);
-    expect(JSON.parse(deleted.metadata)).toEqual({ link_id: revoked.id, event_seq: headBefore!.event_seq, last_event_hash: headBefore!.last_event_hash, reason: 'retention' });
+    expect(JSON.parse(deleted.metadata)).toEqual({ link_id: revoked.id, event_seq: headBefore!.event_seq, last_event_hash: headBefore!.last_event_hash, chain_floor_seq: 0, chain_floor_hash: null, reason: 'retention' });
     // It is chained on the workspace's own chain (migration 0005), not the deleted link's.
     expect([deleted.link_id, deleted.seq, deleted.hash]).toEqual([null, expect.any(Number), expect.any(String)]);
     const [expiredDeleted] = await deletedEventsOf(h(), ws.workspaceId, expiring.id);
@@ -182,6 +183,11 @@ describeEachDialect('retention', (h) => {
     expect(await problems(live.id)).toEqual(expect.arrayContaining(['expected sequence 2, found 3', 'previous hash does not match']));
     await db(h()).insertInto('events').values(liveChain[0]).execute();
 
+    // Deleting the first remaining event of a deleted link: retention's cut of its chain was recorded, on the workspace's chain.
+    await db(h()).deleteFrom('events').where('id', '=', deletedChain[0].id).execute();
+    expect(await problems(deleted.id)).toEqual(expect.arrayContaining(['expected sequence 2, found 3', 'previous hash does not match']));
+    await db(h()).insertInto('events').values(deletedChain[0]).execute();
+
     // Deleting the last event of a deleted link: its chain no longer ends where its deleted event says.
     await db(h()).deleteFrom('events').where('id', '=', deletedChain[1].id).execute();
     expect(await problems(deleted.id)).toEqual(['the link does not end its chain on the last event']);
@@ -193,6 +199,24 @@ describeEachDialect('retention', (h) => {
     expect(await problems(deleted.id)).toEqual(['the event names a link that does not exist', 'the event names a link that does not exist']);
     await db(h()).insertInto('events').values(marker).execute();
 
+    expect((await verifyAudit(h().ctx)).breaks).toEqual([]);
+  });
+
+  it("a deleted link's chain is checked from the floor its deletion recorded: its first event deleted by hand is reported", async () => {
+    const ws = await buildWorkspace(h());
+    await setPolicy(ws, { link_retention_days: 1 });
+    const gone = await buildLink(ws);
+    await label(ws, gone.id, 'two');
+    await revoke(ws, gone.id);
+    await later(h(), 3 * DAY, () => runCleanup(h().ctx));
+    expect(await linkRow(h(), gone.id)).toBeUndefined();
+    const chain = await chainOf(h(), gone.id);
+    expect(chain.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect((await verifyAudit(h().ctx)).breaks).toEqual([]);
+    await db(h()).deleteFrom('events').where('id', '=', chain[0].id).execute();
+    const problems = (await verifyAudit(h().ctx)).breaks.filter((b) => b.linkId === gone.id).map((b) => b.problem);
+    expect(problems).toEqual(expect.arrayContaining(['expected sequence 1, found 2', 'previous hash does not match']));
+    await db(h()).insertInto('events').values(chain[0]).execute();
     expect((await verifyAudit(h().ctx)).breaks).toEqual([]);
   });
 

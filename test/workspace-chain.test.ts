@@ -72,6 +72,10 @@ describeEachDialect("a workspace's own chain", (h) => {
       .values({ id: 'evt_forged', workspace_id: ws.workspaceId, link_id: null, seq: null, type: 'updated', metadata: '{}', created_at: Date.now(), prev_hash: null, hash: null })
       .execute();
     expect(await workspaceBreaks(h(), ws.workspaceId)).toContainEqual(['evt_forged', "the event is outside its workspace's chain"]);
+
+    // The tests after this one share the database: the tampered workspace goes, with everything it holds.
+    await db.deleteFrom('workspaces').where('id', '=', ws.workspaceId).execute();
+    expect((await verifyAudit(h().ctx)).breaks).toEqual([]);
   });
 
   it('event retention cuts the workspace chain from its start and records the floor; the rest still verifies', async () => {

@@ -11,6 +11,7 @@ import {
   deleteRetiredLink,
   expiredCodeIds,
   finishedMailIds,
+  linkRowExists,
   oldChainedEvents,
   oldUnchainedEventIds,
   oldWorkspaceChainCut,
@@ -113,7 +114,10 @@ async function deleteRetiredLinks(ctx: Pick<AppContext, 'database' | 'now'>, ws:
         await insertWorkspaceEvent(
           tx,
           ws.id,
-          { type: 'deleted', metadata: { link_id: linkId, event_seq: head.eventSeq, last_event_hash: head.lastEventHash, reason: 'retention' } },
+          {
+            type: 'deleted',
+            metadata: { link_id: linkId, event_seq: head.eventSeq, last_event_hash: head.lastEventHash, chain_floor_seq: head.floorSeq, chain_floor_hash: head.floorHash, reason: 'retention' },
+          },
           now,
         );
         return true;
@@ -142,9 +146,13 @@ async function deleteOldEvents(ctx: Pick<AppContext, 'database' | 'now'>, ws: Wo
       deleted += await db.transaction().execute(async (tx) => {
         let n = 0;
         for (const cut of chunk) {
-          // A deleted link has no row to move: its `deleted` event keeps where its chain ends.
           await raiseChainFloor(tx, cut.linkId, cut.seq, cut.hash);
-          n += await deleteChainPrefix(tx, ws.id, cut.linkId, cut.seq);
+          const went = await deleteChainPrefix(tx, ws.id, cut.linkId, cut.seq);
+          // A deleted link has no row to carry its floor: a `deleted` event on the workspace's chain records the cut (once: a concurrent run that found the events gone writes none).
+          if (went > 0 && !(await linkRowExists(tx, cut.linkId))) {
+            await insertWorkspaceEvent(tx, ws.id, { type: 'deleted', metadata: { link_id: cut.linkId, chain_floor_seq: cut.seq, chain_floor_hash: cut.hash, reason: 'retention' } }, ctx.now());
+          }
+          n += went;
         }
         return n;
       });

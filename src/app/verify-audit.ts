@@ -25,11 +25,11 @@ const PAGE = 200;
  * page at a time so the walk's memory is bounded by the page, not the database.
  *
  * Events that name a link with no row are checked too: a link deleted by
- * retention left a `deleted` event with its chain head at deletion, and its
- * remaining events must end there. Where that link's oldest events were cut
- * nothing records the cut any more, so its remaining events are checked from
- * the first one on. Events of a link with neither a row nor a `deleted` event
- * were forged or their link removed by hand: each is a break.
+ * retention left a `deleted` event with its chain head and floor at
+ * deletion, and its remaining events must run from the floor (raised by the
+ * `deleted` events retention writes when it cuts such a chain again) to that
+ * head. Events of a link with neither a row nor a `deleted` event were forged
+ * or their link removed by hand: each is a break.
  */
 export async function verifyAudit(ctx: Pick<AppContext, 'database'>, opts: { linkId?: string } = {}): Promise<AuditReport> {
   const { db } = ctx.database;
@@ -99,7 +99,7 @@ async function verifyDeletedLinks(ctx: Pick<AppContext, 'database'>, report: Aud
       report.links += 1;
       report.events += chain.length;
       if (head) {
-        report.breaks.push(...verifyChain(id, chain, { hash: head.hash, seq: head.seq }, 'unknown'));
+        report.breaks.push(...verifyChain(id, chain, { hash: head.hash, seq: head.seq }, head.floor));
         for (const e of chain.filter((e) => e.workspaceId !== head.workspaceId)) {
           report.breaks.push({ linkId: id, seq: e.seq, eventId: e.id, problem: 'the event names another workspace than its deleted link' });
         }

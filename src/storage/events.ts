@@ -1,5 +1,5 @@
 import { sql, type QueryCreator, type Selectable } from 'kysely';
-import { eventHash, type AuditEvent, type EventInput, type EventType } from '../domain/event.js';
+import { eventHash, type AuditEvent, type ChainStart, type EventInput, type EventType } from '../domain/event.js';
 import { newId } from '../domain/ids.js';
 import type { Database, Executor } from './database.js';
 import { parseJson } from './json.js';
@@ -326,8 +326,14 @@ export async function listWorkspaceChainEvents(db: Executor, workspaceIds: strin
 /** A link with no row, and the workspaces its events name (one, unless they were forged). */
 export type OrphanLink = { linkId: string; workspaceIds: string[] };
 
-/** Where a deleted link's chain ended, as its `deleted` event recorded it. */
-export type DeletedLinkHead = { eventId: string; workspaceId: string; seq: number; hash: string | null };
+/**
+ * Where a deleted link's chain ended, as its `deleted` event recorded it, and
+ * where what remains of it starts: the highest floor recorded, by that event
+ * (the link's floor when it was deleted) or by retention's later cuts
+ * (`deleted` events naming `chain_floor_seq` only); `unknown` where the
+ * link's `deleted` event predates recording it.
+ */
+export type DeletedLinkHead = { eventId: string; workspaceId: string; seq: number; hash: string | null; floor: ChainStart };
 
 /**
  * The `deleted` events (workspace-level, written by retention) of the given
@@ -350,11 +356,24 @@ export async function findDeletedLinkHeads(
     .where((eb) => eb(database.jsonText(eb.ref('metadata'), 'link_id'), 'in', links.map((l) => l.linkId)))
     .orderBy('id')
     .execute();
+  const floors = new Map<string, { seq: number; hash: string | null }>();
+  const raise = (linkId: string, seq: unknown, hash: unknown) => {
+    if (typeof seq !== 'number') return;
+    const seen = floors.get(linkId);
+    if (!seen || seq > seen.seq) floors.set(linkId, { seq, hash: typeof hash === 'string' ? hash : null });
+  };
+  // Links whose deletion recorded their floor: their start is known, and the later cuts can only raise it.
+  const startKnown = new Set<string>();
   for (const r of rows) {
-    const m = parseJson<{ link_id?: unknown; event_seq?: unknown; last_event_hash?: unknown }>(r.metadata, {});
-    if (typeof m.link_id !== 'string' || typeof m.event_seq !== 'number') continue;
-    heads.set(m.link_id, { eventId: r.id, workspaceId: r.workspace_id, seq: m.event_seq, hash: typeof m.last_event_hash === 'string' ? m.last_event_hash : null });
+    const m = parseJson<{ link_id?: unknown; event_seq?: unknown; last_event_hash?: unknown; chain_floor_seq?: unknown; chain_floor_hash?: unknown }>(r.metadata, {});
+    if (typeof m.link_id !== 'string') continue;
+    raise(m.link_id, m.chain_floor_seq, m.chain_floor_hash);
+    if (typeof m.event_seq !== 'number') continue;
+    heads.set(m.link_id, { eventId: r.id, workspaceId: r.workspace_id, seq: m.event_seq, hash: typeof m.last_event_hash === 'string' ? m.last_event_hash : null, floor: 'unknown' });
+    if (typeof m.chain_floor_seq === 'number') startKnown.add(m.link_id);
+    else startKnown.delete(m.link_id);
   }
+  for (const [linkId, head] of heads) if (startKnown.has(linkId)) head.floor = floors.get(linkId) ?? { seq: 0, hash: null };
   return heads;
 }
 

@@ -32,7 +32,8 @@ export async function countRetiredLinks(db: Executor, workspaceId: string, cutof
 }
 
 /** A deleted link's chain head at its deletion. */
-export type RetiredLinkHead = { eventSeq: number; lastEventHash: string | null };
+/** Where a deleted link's chain ended, and where it then started (its floor, 0 and null when whole). */
+export type RetiredLinkHead = { eventSeq: number; lastEventHash: string | null; floorSeq: number; floorHash: string | null };
 
 /**
  * Deletes a link that is still past retention (its comments and one-time
@@ -47,9 +48,14 @@ export async function deleteRetiredLink(db: Executor, workspaceId: string, linkI
     .where('workspace_id', '=', workspaceId)
     .where('id', '=', linkId)
     .where((eb) => eb.or([eb('revoked_at', '<', cutoff), eb('expires_at', '<', cutoff)]))
-    .returning(['event_seq', 'last_event_hash'])
+    .returning(['event_seq', 'last_event_hash', 'chain_floor_seq', 'chain_floor_hash'])
     .executeTakeFirst();
-  return r ? { eventSeq: Number(r.event_seq), lastEventHash: r.last_event_hash } : null;
+  return r ? { eventSeq: Number(r.event_seq), lastEventHash: r.last_event_hash, floorSeq: Number(r.chain_floor_seq), floorHash: r.chain_floor_hash } : null;
+}
+
+/** Whether a link still has its row (retention may have deleted it, its events staying behind). */
+export async function linkRowExists(db: Executor, linkId: string): Promise<boolean> {
+  return (await db.selectFrom('links').select('id').where('id', '=', linkId).executeTakeFirst()) !== undefined;
 }
 
 /** One chained event as retention sees it. */
