@@ -9,6 +9,20 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 
 const mode = process.argv[2];
+
+/** The plain handlers' connection to Porthole's file, and the live link (not revoked, enabled, not expired) a request's token names. */
+async function plainFile() {
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(join(process.env.DATA_DIR, 'porthole.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  const find = db.prepare('select id, workspace_id, expires_at, max_views, revoked_at, enabled from links where token_hash = ?');
+  const liveLink = (req, now) => {
+    const link = find.get(createHash('sha256').update(req.url.slice('/v1/shared/'.length)).digest('hex'));
+    return link && link.revoked_at === null && link.enabled === 1 && (link.expires_at === null || link.expires_at > now) ? link : null;
+  };
+  return { db, liveLink };
+}
 if (mode === 'bare') {
   const body = JSON.stringify({ ok: true, service: 'bare', note: 'constant small JSON' });
   const server = createServer((req, res) => {
@@ -17,11 +31,7 @@ if (mode === 'bare') {
   });
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 } else if (mode === 'plain') {
-  const { default: Database } = await import('better-sqlite3');
-  const db = new Database(join(process.env.DATA_DIR, 'porthole.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  const find = db.prepare('select id, workspace_id, expires_at, max_views, view_count, revoked_at, enabled from links where token_hash = ?');
+  const { db, liveLink } = await plainFile();
   const count = db.prepare('update links set view_count = view_count + 1, last_viewed_at = ? where id = ? and (max_views is null or view_count < max_views) returning view_count');
   const insert = db.prepare("insert into events (id, workspace_id, link_id, type, ip, user_agent, metadata, created_at) values (?, ?, ?, 'viewed', ?, ?, '{}', ?)");
   const view = db.transaction((link, req, now) => {
@@ -31,8 +41,8 @@ if (mode === 'bare') {
   });
   const server = createServer((req, res) => {
     const now = Date.now();
-    const link = find.get(createHash('sha256').update(req.url.slice('/v1/shared/'.length)).digest('hex'));
-    const counted = link && link.revoked_at === null && link.enabled === 1 && (link.expires_at === null || link.expires_at > now) ? view(link, req, now) : null;
+    const link = liveLink(req, now);
+    const counted = link ? view(link, req, now) : null;
     const body = JSON.stringify(counted ? { link: { id: link.id, view_count: counted.view_count } } : { error: 'not_found' });
     res.writeHead(counted ? 200 : 404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
@@ -42,11 +52,7 @@ if (mode === 'bare') {
   // The least a committed, chained view can cost here: the plain handler's statements on one thread, with
   // the views that arrive in one turn of the event loop committed together (group commit) and each event
   // hash-chained; no grant, no content, no evaluator, no security headers, nothing off the event loop.
-  const { default: Database } = await import('better-sqlite3');
-  const db = new Database(join(process.env.DATA_DIR, 'porthole.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  const find = db.prepare('select id, workspace_id, expires_at, max_views, revoked_at, enabled from links where token_hash = ?');
+  const { db, liveLink } = await plainFile();
   const count = db.prepare('update links set view_count = view_count + 1, event_seq = event_seq + 1, last_viewed_at = ? where id = ? and (max_views is null or view_count < max_views) returning view_count, event_seq, last_event_hash');
   const head = db.prepare('update links set last_event_hash = ? where id = ?');
   const insert = db.prepare("insert into events (id, workspace_id, link_id, seq, type, ip, user_agent, metadata, created_at, prev_hash, hash) values (?, ?, ?, ?, 'viewed', ?, ?, '{}', ?, ?, ?)");
@@ -73,8 +79,8 @@ if (mode === 'bare') {
   };
   const server = createServer((req, res) => {
     const now = Date.now();
-    const link = find.get(createHash('sha256').update(req.url.slice('/v1/shared/'.length)).digest('hex'));
-    if (!link || link.revoked_at !== null || link.enabled !== 1 || (link.expires_at !== null && link.expires_at <= now)) {
+    const link = liveLink(req, now);
+    if (!link) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end('{"error":"not_found"}');
       return;

@@ -34,10 +34,7 @@ const PAGE = 200;
 export async function verifyAudit(ctx: Pick<AppContext, 'database'>, opts: { linkId?: string } = {}): Promise<AuditReport> {
   const { db } = ctx.database;
   const report: AuditReport = { links: 0, workspaces: 0, events: 0, breaks: [] };
-  let afterId: string | undefined;
-  for (;;) {
-    const heads = await listChainHeads(db, { linkId: opts.linkId, afterId, limit: PAGE });
-    if (heads.length === 0) break;
+  for await (const heads of pages((afterId) => listChainHeads(db, { linkId: opts.linkId, afterId, limit: PAGE }), (h) => h.linkId)) {
     const events = await listChainEvents(db, heads.map((h) => h.linkId));
     for (const head of heads) {
       const chain = events.get(head.linkId) ?? [];
@@ -45,14 +42,22 @@ export async function verifyAudit(ctx: Pick<AppContext, 'database'>, opts: { lin
       report.events += chain.length;
       report.breaks.push(...verifyChain(head.linkId, chain, head.lastEventHash, { seq: head.floorSeq, hash: head.floorHash }));
     }
-    if (heads.length < PAGE) break;
-    afterId = heads[heads.length - 1].linkId;
   }
   if (opts.linkId !== undefined && report.links > 0) return report;
   const checkedDeleted = await verifyDeletedLinks(ctx, report, opts.linkId);
   if (opts.linkId !== undefined && checkedDeleted === 0) throw notFound(`Link ${opts.linkId}`);
   if (opts.linkId === undefined) await verifyWorkspaceChains(ctx, report);
   return report;
+}
+
+/** Reads pages keyed by id (each read starts after the last id of the one before) until one comes back short. */
+async function* pages<T>(read: (afterId: string | undefined) => Promise<T[]>, idOf: (row: T) => string): AsyncGenerator<T[]> {
+  for (let after: string | undefined; ; ) {
+    const page = await read(after);
+    if (page.length > 0) yield page;
+    if (page.length < PAGE) return;
+    after = idOf(page[page.length - 1]);
+  }
 }
 
 /**
@@ -63,9 +68,7 @@ export async function verifyAudit(ctx: Pick<AppContext, 'database'>, opts: { lin
  */
 async function verifyWorkspaceChains(ctx: Pick<AppContext, 'database'>, report: AuditReport): Promise<void> {
   const { db } = ctx.database;
-  for (let after: string | undefined; ; ) {
-    const heads = await listWorkspaceChainHeads(db, { afterId: after, limit: PAGE });
-    if (heads.length === 0) break;
+  for await (const heads of pages((afterId) => listWorkspaceChainHeads(db, { afterId, limit: PAGE }), (h) => h.workspaceId)) {
     const events = await listWorkspaceChainEvents(db, heads.map((h) => h.workspaceId));
     for (const head of heads) {
       const all = events.get(head.workspaceId) ?? [];
@@ -77,8 +80,6 @@ async function verifyWorkspaceChains(ctx: Pick<AppContext, 'database'>, report: 
       }
       report.breaks.push(...verifyChain({ workspaceId: head.workspaceId }, chained, head.lastEventHash, { seq: head.floorSeq, hash: head.floorHash }));
     }
-    if (heads.length < PAGE) break;
-    after = heads[heads.length - 1].workspaceId;
   }
 }
 
@@ -86,9 +87,7 @@ async function verifyWorkspaceChains(ctx: Pick<AppContext, 'database'>, report: 
 async function verifyDeletedLinks(ctx: Pick<AppContext, 'database'>, report: AuditReport, linkId: string | undefined): Promise<number> {
   const { db } = ctx.database;
   let walked = 0;
-  for (let after: string | undefined; ; ) {
-    const ids = await listOrphanLinkIds(db, { linkId, afterId: after, limit: PAGE });
-    if (ids.length === 0) break;
+  for await (const ids of pages((afterId) => listOrphanLinkIds(db, { linkId, afterId, limit: PAGE }), (id) => id)) {
     const events = await listChainEvents(db, ids);
     const orphans = ids.map((id) => ({ linkId: id, workspaceIds: [...new Set((events.get(id) ?? []).map((e) => e.workspaceId))] }));
     const deleted = await findDeletedLinkHeads(ctx.database, orphans);
@@ -109,8 +108,6 @@ async function verifyDeletedLinks(ctx: Pick<AppContext, 'database'>, report: Aud
         }
       }
     }
-    if (ids.length < PAGE) break;
-    after = ids[ids.length - 1];
   }
   return walked;
 }

@@ -54,9 +54,9 @@ function eventRecord(
   };
 }
 
-/** Builds the next event of a link's chain from the link's sequence and last hash. */
+/** Builds the next event of a chain from its sequence and last hash: a link's (`id`), or a workspace's own (`id` null). */
 export function chainedEvent(
-  link: { id: string; workspaceId: string },
+  link: { id: string | null; workspaceId: string },
   seq: number,
   prevHash: string | null,
   input: EventInput,
@@ -225,8 +225,7 @@ export async function insertWorkspaceEvent(db: Executor, workspaceId: string, in
     .returning(['event_seq', 'last_event_hash'])
     .executeTakeFirst();
   if (!head) throw new Error(`workspace ${workspaceId} has no row to chain an event on`);
-  const base = eventRecord(workspaceId, null, head.event_seq, head.last_event_hash, input, now);
-  const event = { ...base, hash: eventHash(base) };
+  const event = chainedEvent({ id: null, workspaceId }, head.event_seq, head.last_event_hash, input, now);
   await insertEvent(db, event);
   await db.updateTable('workspaces').set({ last_event_hash: event.hash }).where('id', '=', workspaceId).execute();
   return event;
@@ -313,14 +312,11 @@ export async function listWorkspaceChainHeads(db: Executor, q: { afterId?: strin
   return rows.map((r) => ({ workspaceId: r.id, lastEventHash: r.last_event_hash, floorSeq: Number(r.chain_floor_seq), floorHash: r.chain_floor_hash }));
 }
 
-/** The workspace-level events (no link) of these workspaces, each workspace's in sequence order; unchained ones (no sequence) first. */
+/** The workspace-level events (no link) of these workspaces, grouped as listChainEvents groups a link's. */
 export async function listWorkspaceChainEvents(db: Executor, workspaceIds: string[]): Promise<Map<string, AuditEvent[]>> {
-  const byWorkspace = new Map<string, AuditEvent[]>(workspaceIds.map((id) => [id, []]));
-  if (workspaceIds.length === 0) return byWorkspace;
-  const rows = await db.selectFrom('events').selectAll().where('workspace_id', 'in', workspaceIds).where('link_id', 'is', null).orderBy('workspace_id').orderBy('seq').orderBy('id').execute();
-  for (const row of rows) byWorkspace.get(row.workspace_id)?.push(toEvent(row));
-  for (const events of byWorkspace.values()) events.sort((a, b) => (a.seq ?? Number.MIN_SAFE_INTEGER) - (b.seq ?? Number.MIN_SAFE_INTEGER));
-  return byWorkspace;
+  if (workspaceIds.length === 0) return new Map();
+  const rows = await db.selectFrom('events').selectAll().where('workspace_id', 'in', workspaceIds).where('link_id', 'is', null).execute();
+  return inChainOrder(workspaceIds, rows, (r) => r.workspace_id);
 }
 
 /** A link with no row, and the workspaces its events name (one, unless they were forged). */
@@ -383,12 +379,18 @@ export async function findDeletedLinkHeads(
  * PostgreSQL disagree on where NULL goes), so the walk reports it at once.
  */
 export async function listChainEvents(db: Executor, linkIds: string[]): Promise<Map<string, AuditEvent[]>> {
-  const byLink = new Map<string, AuditEvent[]>(linkIds.map((id) => [id, []]));
-  if (linkIds.length === 0) return byLink;
-  const rows = await db.selectFrom('events').selectAll().where('link_id', 'in', linkIds).orderBy('link_id').orderBy('seq').orderBy('id').execute();
-  for (const row of rows) byLink.get(row.link_id as string)?.push(toEvent(row));
-  for (const events of byLink.values()) events.sort((a, b) => (a.seq ?? Number.MIN_SAFE_INTEGER) - (b.seq ?? Number.MIN_SAFE_INTEGER));
-  return byLink;
+  if (linkIds.length === 0) return new Map();
+  const rows = await db.selectFrom('events').selectAll().where('link_id', 'in', linkIds).execute();
+  return inChainOrder(linkIds, rows, (r) => r.link_id as string);
+}
+
+/** Rows grouped by their chain's owner (every owner asked for has a group), each group by sequence then id, those without a sequence first. */
+function inChainOrder(owners: string[], rows: Array<Selectable<EventsTable>>, ownerOf: (r: Selectable<EventsTable>) => string): Map<string, AuditEvent[]> {
+  const groups = new Map<string, AuditEvent[]>(owners.map((id) => [id, []]));
+  for (const row of rows) groups.get(ownerOf(row))?.push(toEvent(row));
+  const order = (a: AuditEvent, b: AuditEvent) => (a.seq ?? Number.MIN_SAFE_INTEGER) - (b.seq ?? Number.MIN_SAFE_INTEGER) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  for (const events of groups.values()) events.sort(order);
+  return groups;
 }
 
 /** The column types, for event values selected (not inserted as VALUES), which PostgreSQL cannot infer. */
