@@ -35,15 +35,22 @@ it('a write that waits past the busy timeout (another SQLite writer holds the lo
     const link = await buildLink(ws);
     // Say, a long transaction in the CLI beside the server.
     other.exec('begin immediate');
-    const [edit, view] = await Promise.all([
+    const [edit, view, page] = await Promise.all([
       send(h.app, 'PATCH', `/v1/links/${link.id}`, { label: 'x' }, { authorization: `Bearer ${ws.apiKey}` }),
       send(h.app, 'GET', `/v1/shared/${link.token}`),
+      send(h.app, 'GET', `/shared/${link.token}`),
     ]);
     for (const res of [edit, view]) {
       expect(res.status).toBe(503);
       expect(res.body).toEqual({ error: 'The database is busy; try again in a moment', reason: 'not_ready' });
       expect(res.headers['retry-after']).toBe('1');
     }
+    // The reader of the page is told to try again, not that the link is bad.
+    expect(page.status).toBe(503);
+    expect(page.headers['retry-after']).toBe('1');
+    expect(page.text).toContain('Porthole is busy for a moment');
+    expect(page.text).toContain('Nothing is wrong with your link');
+    expect(page.text).not.toContain('new link');
     other.exec('rollback');
     expect((await send(h.app, 'GET', `/v1/shared/${link.token}`)).status).toBe(200);
     expect((await send(h.app, 'PATCH', `/v1/links/${link.id}`, { label: 'x' }, { authorization: `Bearer ${ws.apiKey}` })).status).toBe(200);

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { LEDGER_CLOSED } from '../app/public-ledger.js';
 import { AppError, type ErrorReason } from '../domain/errors.js';
+import { unavailable } from '../storage/database.js';
 
 /** The only reason → HTTP status table. */
 export const statusFor: Record<ErrorReason, number> = {
@@ -40,12 +41,6 @@ export const statusFor: Record<ErrorReason, number> = {
 
 export type ErrorBody = { error: string; reason: ErrorReason; field?: string; rule?: string; request_id?: string };
 
-/**
- * The database stayed locked past the busy timeout (another writer: the CLI, a long
- * transaction), or the instance is closing: a moment's unavailability, not a failure.
- */
-const BUSY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_TIMEOUT', LEDGER_CLOSED]);
-
 /** Converts whatever was thrown into an AppError (unknown errors become `internal_error`). */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
@@ -77,9 +72,10 @@ export function toAppError(err: unknown): AppError {
     case 'FST_ERR_BAD_URL':
       return new AppError('invalid_request', 'The URL is malformed');
   }
-  if (BUSY_CODES.has(String(e?.code))) {
-    return new AppError('not_ready', 'The database is busy; try again in a moment', { retryAfter: 1 });
-  }
+  // A moment's unavailability (the database locked or out of reach, the instance closing), not a failure: try again.
+  const down = e?.code === LEDGER_CLOSED ? 'busy' : unavailable(e);
+  if (down === 'busy') return new AppError('not_ready', 'The database is busy; try again in a moment', { retryAfter: 1 });
+  if (down === 'lost') return new AppError('not_ready', 'The connection to the database was lost; try again in a moment', { retryAfter: 1 });
   if (e?.name === 'SyntaxError' && e.statusCode === 400) return new AppError('invalid_json', 'The request body is not valid JSON');
   if (e?.statusCode === 429) return new AppError('rate_limited', 'Too many requests; slow down');
   if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new AppError('invalid_request', e.message);
@@ -117,21 +113,31 @@ export function answerClientError(err: Error & { code?: string }, socket: Socket
   socket.destroy();
 }
 
+/**
+ * What every error answer starts with, JSON or page: the error as an
+ * AppError, logged when it is ours (a 500) or the database's (a 503), its
+ * status, and Retry-After when trying again later helps.
+ */
+export function startErrorReply(err: unknown, request: FastifyRequest, reply: FastifyReply): AppError {
+  const appErr = toAppError(err);
+  if (appErr.reason === 'internal_error') {
+    const cause = isResponseSerializationError(err) ? { issues: err.cause.issues } : {};
+    request.log.error({ err, ...cause, requestId: request.id }, 'unhandled error');
+  }
+  if (appErr.reason === 'not_ready') request.log.warn({ err, requestId: request.id }, 'database unavailable');
+  reply.code(statusFor[appErr.reason]);
+  if ((appErr.reason === 'rate_limited' || appErr.reason === 'not_ready') && typeof appErr.details?.retryAfter === 'number') {
+    reply.header('Retry-After', String(appErr.details.retryAfter));
+  }
+  return appErr;
+}
+
 /** A page renderer may take over errors on HTML routes; everything else answers JSON. */
 export type ErrorRenderer = (err: AppError, request: FastifyRequest, reply: FastifyReply) => boolean;
 
 export function installErrorHandler(app: FastifyInstance, renderers: ErrorRenderer[] = []): void {
   app.setErrorHandler((err, request, reply) => {
-    const appErr = toAppError(err);
-    if (appErr.reason === 'internal_error') {
-      const cause = isResponseSerializationError(err) ? { issues: err.cause.issues } : {};
-      request.log.error({ err, ...cause, requestId: request.id }, 'unhandled error');
-    }
-    if (appErr.reason === 'not_ready') request.log.warn({ err, requestId: request.id }, 'database busy');
-    reply.code(statusFor[appErr.reason]);
-    if ((appErr.reason === 'rate_limited' || appErr.reason === 'not_ready') && typeof appErr.details?.retryAfter === 'number') {
-      reply.header('Retry-After', String(appErr.details.retryAfter));
-    }
+    const appErr = startErrorReply(err, request, reply);
     for (const render of renderers) if (render(appErr, request, reply)) return reply;
     return reply.send(errorBody(appErr, request.id));
   });

@@ -32,6 +32,17 @@ export function violatedConstraint(e: unknown): string | null {
   return sqlite.violatedConstraint(e) ?? postgres.violatedConstraint(e);
 }
 
+/**
+ * Why the database could not take a statement for a moment, not a failure of
+ * the request: `busy` (SQLite's lock stayed taken past the wait: the CLI, a
+ * long transaction) or `lost` (PostgreSQL's connection dropped or could not
+ * be made: a failover, a restart). Null for any other error.
+ */
+export function unavailable(e: unknown): 'busy' | 'lost' | null {
+  if (sqlite.isBusy(e)) return 'busy';
+  return postgres.connectionLost(e) ? 'lost' : null;
+}
+
 export type DatabaseOptions = { databaseUrl?: string; dataDir: string; sqliteFile?: string; sqliteRole?: sqlite.SqliteRole } & sqlite.SqliteOptions;
 
 /** Opens PostgreSQL when a URL is given, otherwise SQLite at `<dataDir>/porthole.db`. */

@@ -18,7 +18,7 @@ import { sharedLinkMeta } from '../../app/shared-link-meta.js';
 import { startEmailVerification } from '../../app/start-email-verification.js';
 import { viewSharedLink, type PublicLink } from '../../app/view-shared-link.js';
 import { AppError } from '../../domain/errors.js';
-import { statusFor, toAppError } from '../error-handler.js';
+import { startErrorReply, statusFor } from '../error-handler.js';
 import { sendExport, type ExportFormat } from '../public/export-stream.js';
 import { idParams, isPreviewRequest, publicRequest } from '../public/shared-api.js';
 import { CommentsSection } from './components/comments.js';
@@ -124,13 +124,7 @@ const linkPages =
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
     });
 
-    app.setErrorHandler((err: FastifyError, request, reply) => {
-      const appErr = toAppError(err);
-      if (appErr.reason === 'internal_error') request.log.error({ err, requestId: request.id }, 'unhandled error on a share page');
-      reply.code(statusFor[appErr.reason]);
-      if (appErr.reason === 'rate_limited' && typeof appErr.details?.retryAfter === 'number') reply.header('Retry-After', String(appErr.details.retryAfter));
-      return sendPage(reply, refusalPage(appErr, request, prefix));
-    });
+    app.setErrorHandler((err: FastifyError, request, reply) => sendPage(reply, refusalPage(startErrorReply(err, request, reply), request, prefix)));
     app.setNotFoundHandler((request, reply) => {
       reply.code(404);
       return sendPage(reply, refusalPage(new AppError('not_found', 'There is nothing at this address'), request, prefix));

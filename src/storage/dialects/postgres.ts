@@ -22,7 +22,13 @@ export function createPostgresDialect(url: string): { dialect: PostgresDialect; 
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it. Queries report their own errors.
   });
-  pool.on('connect', nameFixedStatements);
+  pool.on('connect', (client) => {
+    // A checked-out client that loses its connection between two queries (a failover, an
+    // administrator ending sessions) emits 'error' with no listener of the pool's: without one
+    // of its own the process would die. Its next query fails, and the pool drops it on release.
+    client.on('error', () => {});
+    nameFixedStatements(client);
+  });
   return { dialect: new PostgresDialect({ pool }), pool };
 }
 
@@ -60,6 +66,25 @@ export const jsonText = (column: Expression<string>, key: string): RawBuilder<st
 
 /** The UTC day of epoch milliseconds as days since 1970: bigint division (truncates, which floors for the times we store: none before 1970). */
 export const dayOf = (column: Expression<number>): RawBuilder<number> => sql<number>`(${column} / 86400000)`;
+
+/** SQLSTATEs of a connection that is gone or cannot be had for now: class 08, the server shutting down or starting, too many connections. */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/** What the socket under a connection reports when the server is gone or unreachable. */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** node-postgres's own errors for a lost connection carry no code, only these messages. */
+const LOST_MESSAGE = /^(Connection terminated|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect)/;
+
+/**
+ * True when a PostgreSQL error says the connection was lost or could not be
+ * made (a failover, a restart, sessions ended by an administrator), rather
+ * than that the statement was wrong: the same request can succeed a moment later.
+ */
+export function connectionLost(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown } | null;
+  const code = typeof err?.code === 'string' ? err.code : '';
+  if (code.startsWith('08') || UNAVAILABLE_STATES.has(code) || SOCKET_CODES.has(code)) return true;
+  return code === '' && typeof err?.message === 'string' && LOST_MESSAGE.test(err.message);
+}
 
 /** The unique constraint a PostgreSQL error violated, if any. */
 export function violatedConstraint(e: unknown): string | null {

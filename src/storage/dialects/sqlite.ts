@@ -369,7 +369,8 @@ function yieldTurn(flag: Int32Array, maxMs: number): void {
   }
 }
 
-const isBusy = (e: unknown): boolean => String((e as { code?: unknown } | null)?.code ?? '').startsWith('SQLITE_BUSY');
+/** SQLITE_BUSY and its extended codes: another connection held the lock past the wait. */
+export const isBusy = (e: unknown): boolean => String((e as { code?: unknown } | null)?.code ?? '').startsWith('SQLITE_BUSY');
 
 /**
  * Outside a transaction, every SQLite statement takes and drops the file's

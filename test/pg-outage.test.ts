@@ -1,0 +1,113 @@
+import { sql } from 'kysely';
+import { createServer } from 'node:net';
+import pg from 'pg';
+import { beforeAll, expect, it } from 'vitest';
+import { verifyAudit } from '../src/app/verify-audit.js';
+import { openDatabase, unavailable } from '../src/storage/database.js';
+import { findLinkById } from '../src/storage/links.js';
+import { PG_ADMIN_URL } from './helpers/databases.js';
+import { buildLink, buildWorkspace, type TestWorkspace } from './helpers/factories.js';
+import { describeEachDialect, listening, type Harness } from './helpers/harness.js';
+
+/**
+ * PostgreSQL drops the server's connections (a failover, a restart, an
+ * administrator's pg_terminate_backend) while views arrive: those caught in it
+ * are told to retry (503 `not_ready` with Retry-After), never a 500 or a hang;
+ * the pool reconnects by itself; and the audit trail holds exactly what was
+ * counted, on an intact chain.
+ */
+describeEachDialect(
+  'PostgreSQL drops every connection in the middle of views',
+  (harness) => {
+    let h: Harness;
+    let ws: TestWorkspace;
+    beforeAll(async () => {
+      h = harness();
+      ws = await buildWorkspace(h);
+    });
+
+    /** Ends every other session on the harness's database, as a failover would. */
+    const dropConnections = async () => {
+      const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await admin.connect();
+      try {
+        const name = new URL(h.ctx.config.databaseUrl as string).pathname.slice(1);
+        const { rows } = await admin.query('select pg_terminate_backend(pid) as ended from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name]);
+        return rows.length;
+      } finally {
+        await admin.end();
+      }
+    };
+
+    it('answers 200 or 503 not_ready with Retry-After, recovers, and keeps count and chain exact', async () => {
+      const base = await listening(h.app);
+      const link = await buildLink(ws);
+      const statuses = new Map<number, number>();
+      const refusals: Array<{ body: unknown; retryAfter: string | null }> = [];
+      let answered = 0;
+      let stop = false;
+      const loop = async () => {
+        while (!stop) {
+          const res = await fetch(`${base}/v1/shared/${link.token}`);
+          const body = await res.json();
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          if (res.status === 200) answered++;
+          else refusals.push({ body, retryAfter: res.headers.get('retry-after') });
+        }
+      };
+      const loops = Array.from({ length: 12 }, loop);
+      const waitFor = async (n: number) => {
+        while (answered < n) await new Promise((r) => setTimeout(r, 5));
+      };
+      // Twice, so the pool must have reconnected after the first time for the second to find connections to end.
+      await waitFor(100);
+      expect(await dropConnections()).toBeGreaterThan(0);
+      await waitFor(answered + 100);
+      expect(await dropConnections()).toBeGreaterThan(0);
+      await waitFor(answered + 100);
+      stop = true;
+      await Promise.all(loops);
+
+      expect([...statuses.keys()].filter((s) => s !== 200 && s !== 503)).toEqual([]);
+      for (const r of refusals) {
+        expect(r.body).toEqual({ error: expect.any(String), reason: 'not_ready' });
+        expect(r.retryAfter).toBe('1');
+      }
+
+      const stored = await findLinkById(h.ctx.database.db, ws.workspaceId, link.id);
+      // A commit cut off mid-flight may have landed without its answer: counted views lie between the 200s and all answers.
+      expect(stored?.viewCount).toBeGreaterThanOrEqual(answered);
+      expect(stored?.viewCount).toBeLessThanOrEqual(answered + refusals.length);
+      const viewed = await h.ctx.database.db.selectFrom('events').select((e) => e.fn.countAll<number>().as('n')).where('link_id', '=', link.id).where('type', '=', 'viewed').executeTakeFirstOrThrow();
+      expect(Number(viewed.n)).toBe(stored?.viewCount);
+      expect((await verifyAudit(h.ctx, { linkId: link.id })).breaks).toEqual([]);
+
+      // And the management API, on the same pool, works too.
+      expect((await ws.api('GET', `/v1/links/${link.id}`)).status).toBe(200);
+    });
+
+    it('tells a lost or refused connection from a statement that is wrong', async () => {
+      const errorOf = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e);
+      // A server that is not there: a port that was just free.
+      const port = await new Promise<number>((resolve) => {
+        const s = createServer().listen(0, '127.0.0.1', () => {
+          const { port: p } = s.address() as { port: number };
+          s.close(() => resolve(p));
+        });
+      });
+      const nowhere = openDatabase({ dataDir: '', databaseUrl: `postgres://postgres@127.0.0.1:${port}/none` });
+      try {
+        expect(unavailable(await errorOf(sql`select 1`.execute(nowhere.db)))).toBe('lost');
+      } finally {
+        await nowhere.close();
+      }
+      // Errors of the statement itself are not unavailability: they stay 4xx or 500, never "try again".
+      const db = h.ctx.database.db;
+      expect(unavailable(await errorOf(sql`selec 1`.execute(db)))).toBeNull();
+      expect(unavailable(await errorOf(sql`insert into workspaces (id) values (${ws.workspaceId})`.execute(db)))).toBeNull();
+      expect(unavailable(new Error('Connection terminated unexpectedly'))).toBe('lost');
+      expect(unavailable(Object.assign(new Error('busy'), { code: 'SQLITE_BUSY_SNAPSHOT' }))).toBe('busy');
+    });
+  },
+  { only: 'postgres' },
+);
