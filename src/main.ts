@@ -1,3 +1,4 @@
+import { describeFailure } from './app/describe-failure.js';
 import { ConfigError } from './config/config.js';
 import { startServer } from './server.js';
 
@@ -17,6 +18,6 @@ main().catch((err: unknown) => {
     process.stderr.write(`porthole: ${err.message}\n`);
     process.exit(2);
   }
-  process.stderr.write(`porthole: could not start: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.stderr.write(`porthole: could not start: ${describeFailure(err)}\n`);
   process.exit(1);
 });

@@ -5,6 +5,7 @@ import { expect, it } from 'vitest';
 import { buildLink, buildWorkspace, send } from './helpers/factories.js';
 import { portholeOn as porthole, runPorthole } from './helpers/cli.js';
 import { describeEachDialect, type Harness } from './helpers/harness.js';
+import { freePort } from './helpers/net.js';
 
 /** A link with two events in its chain: `created` (seq 1) and `updated` (seq 2). */
 async function linkWithTwoEvents(h: Harness): Promise<{ id: string; events: Array<{ id: string; seq: number; type: string }> }> {
@@ -158,4 +159,11 @@ it('commands that read the schema refuse a database that has not been migrated, 
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
+});
+
+it('a database out of reach is one line saying what to check, never a stack trace, and exit 1', async () => {
+  const res = await runPorthole(['migrate'], { DATABASE_URL: `postgres://porthole:s3cret@127.0.0.1:${await freePort()}/porthole` });
+  expect(res.code).toBe(1);
+  expect(res.stderr).toMatch(/^porthole: cannot reach the database: connect ECONNREFUSED .*\(ECONNREFUSED\)\. Is PostgreSQL running, and does DATABASE_URL point at it\?\n$/);
+  expect(res.stderr).not.toContain('s3cret');
 });

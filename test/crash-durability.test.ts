@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runPorthole, databaseEnv } from './helpers/cli.js';
+import { freePort } from './helpers/net.js';
 import { scratchDatabase, testDialects, type ScratchDatabase } from './helpers/databases.js';
 
 /**
@@ -19,17 +19,6 @@ import { scratchDatabase, testDialects, type ScratchDatabase } from './helpers/d
 const mainJs = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const CONNECTIONS = 16;
 const KILL_AFTER = 400;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 type Running = { child: ChildProcess; url: string; output: () => string; exited: Promise<number | null> };
 

@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { beforeAll, expect, it } from 'vitest';
 import { verifyAudit } from '../src/app/verify-audit.js';
 import { openDatabase, unavailable } from '../src/storage/database.js';
 import { findLinkById } from '../src/storage/links.js';
 import { PG_ADMIN_URL } from './helpers/databases.js';
+import { freePort } from './helpers/net.js';
 import { buildLink, buildWorkspace, type TestWorkspace } from './helpers/factories.js';
 import { describeEachDialect, listening, type Harness } from './helpers/harness.js';
 
@@ -89,13 +89,7 @@ describeEachDialect(
     it('tells a lost or refused connection from a statement that is wrong', async () => {
       const errorOf = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e);
       // A server that is not there: a port that was just free.
-      const port = await new Promise<number>((resolve) => {
-        const s = createServer().listen(0, '127.0.0.1', () => {
-          const { port: p } = s.address() as { port: number };
-          s.close(() => resolve(p));
-        });
-      });
-      const nowhere = openDatabase({ dataDir: '', databaseUrl: `postgres://postgres@127.0.0.1:${port}/none` });
+      const nowhere = openDatabase({ dataDir: '', databaseUrl: `postgres://postgres@127.0.0.1:${await freePort()}/none` });
       try {
         expect(unavailable(await errorOf(sql`select 1`.execute(nowhere.db)))).toBe('lost');
       } finally {

@@ -1,10 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/config.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { scratchDatabase, testDialects } from './helpers/databases.js';
+import { freePort } from './helpers/net.js';
 
 const dirs: string[] = [];
 const servers: RunningServer[] = [];
@@ -105,4 +109,15 @@ it('serves the OpenAPI document and its browser, health and readiness', async ()
   expect(await docs.text()).toContain('<html');
   expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
   expect(await (await fetch(`${s.url}/readyz`)).json()).toEqual({ status: 'ready', database: 'sqlite' });
+});
+
+it('npm start with the database out of reach says so in one line and exits 1', async () => {
+  const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+  const env = { ...process.env, DATA_DIR: dataDir(), PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/porthole` };
+  const failed = await promisify(execFile)(process.execPath, [main], { env, timeout: 20_000 }).then(
+    () => null,
+    (e: { code?: number; stderr?: string }) => e,
+  );
+  expect(failed?.code).toBe(1);
+  expect(failed?.stderr).toMatch(/^porthole: could not start: cannot reach the database: .*Is PostgreSQL running, and does DATABASE_URL point at it\?\n$/);
 });

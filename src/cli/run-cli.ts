@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
-import { isAppError } from '../domain/errors.js';
+import { describeFailure } from '../app/describe-failure.js';
 import { commands as builtinCommands } from './commands.js';
 import { createRuntime, type CliCommand, type CliIo } from './runtime.js';
 
@@ -38,18 +38,7 @@ export async function runCli(argv: string[], io: CliIo, commands: CliCommand[] =
     return cli.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    if (err instanceof ConfigError) {
-      io.stderr(`porthole: ${err.message}\n`);
-      return EXIT_CONFIG;
-    }
-    if (isAppError(err)) {
-      io.stderr(`porthole: ${err.message}\n`);
-      return 1;
-    }
-    // System and driver errors (ECONNREFUSED, SQLITE_BUSY…) carry a code and say enough; anything else is a bug: show where.
-    const e = err as { message?: string; code?: string; stack?: string };
-    const message = e?.code ? `${e.message || 'error'} (${e.code})` : (e?.stack ?? String(err));
-    io.stderr(`porthole: ${message}\n`);
-    return 1;
+    io.stderr(`porthole: ${describeFailure(err)}\n`);
+    return err instanceof ConfigError ? EXIT_CONFIG : 1;
   }
 }
