@@ -59,10 +59,13 @@ async function api<T>(run: Running, key: string, method: string, path: string, b
   return (res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text) as T;
 }
 
-/** Views from `CONNECTIONS` loops at once until `KILL_AFTER` are answered, then SIGKILL in their midst. */
-async function viewsUntilKilled(run: Running, token: string): Promise<{ answered: number[]; cutOff: number; otherStatuses: number[] }> {
+type Outcome = { answered: number[]; cutOff: number; otherStatuses: number[]; otherBodies: unknown[] };
+
+/** Views from `CONNECTIONS` loops at once until `KILL_AFTER` are answered, then `signal` in their midst. */
+async function viewsUntilSignal(run: Running, token: string, signal: NodeJS.Signals): Promise<Outcome> {
   const answered: number[] = [];
   const otherStatuses: number[] = [];
+  const otherBodies: unknown[] = [];
   let cutOff = 0;
   let killed = false;
   const loop = async () => {
@@ -71,20 +74,39 @@ async function viewsUntilKilled(run: Running, token: string): Promise<{ answered
         const res = await fetch(`${run.url}/v1/shared/${token}`);
         const body = (await res.json()) as { link?: { view_count: number } };
         if (res.status === 200 && body.link) answered.push(body.link.view_count);
-        else otherStatuses.push(res.status);
+        else {
+          otherStatuses.push(res.status);
+          otherBodies.push(body);
+        }
       } catch {
-        // Sent before the kill and never answered, or refused after it: either way no answer, and the loop ends.
+        // Sent before the signal and never answered, or refused after it: either way no answer, and the loop ends.
         cutOff++;
         return;
       }
       if (!killed && answered.length >= KILL_AFTER) {
         killed = true;
-        run.child.kill('SIGKILL');
+        run.child.kill(signal);
       }
     }
   };
   await Promise.all(Array.from({ length: CONNECTIONS }, loop));
-  return { answered, cutOff, otherStatuses };
+  return { answered, cutOff, otherStatuses, otherBodies };
+}
+
+/** A workspace's API key (printed on the first start) and a fresh link to view. */
+async function linkOn(run: Running): Promise<{ key: string; link: { id: string; token: string } }> {
+  const key = /api key: (\S+)/.exec(run.output())?.[1] as string;
+  expect(key).toBeTruthy();
+  await api(run, key, 'PUT', '/v1/resources/job/crash-1', { title: 'Crash test', fields: { status: 'running' } });
+  const link = await api<{ id: string; token: string }>(run, key, 'POST', '/v1/links', { resource_type: 'job', resource_id: 'crash-1' });
+  return { key, link };
+}
+
+/** What the database holds for the link, read through a server started on it again. */
+async function storedViews(run: Running, key: string, linkId: string): Promise<{ viewCount: number; viewedEvents: number }> {
+  const stored = await api<{ view_count: number }>(run, key, 'GET', `/v1/links/${linkId}`);
+  const csv = await api<string>(run, key, 'GET', `/v1/links/${linkId}/events.csv?type=viewed`);
+  return { viewCount: stored.view_count, viewedEvents: csv.trim().split('\n').length - 1 };
 }
 
 const dialects = await testDialects();
@@ -102,12 +124,9 @@ describe.each(dialects)('a server killed in the middle of views [%s]', (dialect)
     db = await scratchDatabase(dialect);
     const first = await startPorthole(db);
     running.push(first);
-    const key = /api key: (\S+)/.exec(first.output())?.[1];
-    expect(key).toBeTruthy();
-    await api(first, key as string, 'PUT', '/v1/resources/job/crash-1', { title: 'Crash test', fields: { status: 'running' } });
-    const link = await api<{ id: string; token: string }>(first, key as string, 'POST', '/v1/links', { resource_type: 'job', resource_id: 'crash-1' });
+    const { key, link } = await linkOn(first);
 
-    const { answered, cutOff, otherStatuses } = await viewsUntilKilled(first, link.token);
+    const { answered, cutOff, otherStatuses } = await viewsUntilSignal(first, link.token, 'SIGKILL');
     expect(await first.exited).toBeNull(); // killed, not exited
     expect(otherStatuses).toEqual([]);
     expect(answered.length).toBeGreaterThanOrEqual(KILL_AFTER);
@@ -121,20 +140,41 @@ describe.each(dialects)('a server killed in the middle of views [%s]', (dialect)
 
     const again = await startPorthole(db);
     running.push(again);
-    const stored = await api<{ view_count: number }>(again, key as string, 'GET', `/v1/links/${link.id}`);
-    const viewedEvents = (await api<string>(again, key as string, 'GET', `/v1/links/${link.id}/events.csv?type=viewed`)).trim().split('\n').length - 1;
+    const stored = await storedViews(again, key, link.id);
 
     // Every answered view is stored, and nothing was counted but what was answered or cut off by the kill.
-    expect(stored.view_count).toBeGreaterThanOrEqual(Math.max(...answered));
-    expect(stored.view_count).toBeGreaterThanOrEqual(answered.length);
-    expect(stored.view_count).toBeLessThanOrEqual(answered.length + cutOff);
-    expect(viewedEvents).toBe(stored.view_count);
+    expect(stored.viewCount).toBeGreaterThanOrEqual(Math.max(...answered));
+    expect(stored.viewCount).toBeGreaterThanOrEqual(answered.length);
+    expect(stored.viewCount).toBeLessThanOrEqual(answered.length + cutOff);
+    expect(stored.viewedEvents).toBe(stored.viewCount);
 
     // The restarted server counts on from there.
     const next = await fetch(`${again.url}/v1/shared/${link.token}`);
     expect(next.status).toBe(200);
-    expect(((await next.json()) as { link: { view_count: number } }).link.view_count).toBe(stored.view_count + 1);
+    expect(((await next.json()) as { link: { view_count: number } }).link.view_count).toBe(stored.viewCount + 1);
     again.child.kill('SIGTERM');
     expect(await again.exited).toBe(0);
+  });
+
+  it('stopped with SIGTERM in the middle of views, answers what it took in (200, or 503 not_ready once closing), counts exactly those, and exits 0', async () => {
+    const scratch = await scratchDatabase(dialect);
+    try {
+      const first = await startPorthole(scratch);
+      running.push(first);
+      const { key, link } = await linkOn(first);
+      const { answered, otherStatuses, otherBodies } = await viewsUntilSignal(first, link.token, 'SIGTERM');
+      expect(await first.exited).toBe(0);
+      expect(otherStatuses.filter((s) => s !== 503)).toEqual([]);
+      for (const body of otherBodies) expect(body).toMatchObject({ reason: 'not_ready' });
+
+      const again = await startPorthole(scratch);
+      running.push(again);
+      // A graceful stop loses nothing and counts nothing it did not answer.
+      expect(await storedViews(again, key, link.id)).toEqual({ viewCount: answered.length, viewedEvents: answered.length });
+      again.child.kill('SIGTERM');
+      expect(await again.exited).toBe(0);
+    } finally {
+      await scratch.drop();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { createServer } from 'node:http';
 import { sql } from 'kysely';
 import type { AppContext } from '../app/context.js';
+import { AppError } from '../domain/errors.js';
 import { requireActor } from './auth.js';
 import { answerClientError, errorBody, installErrorHandler, statusFor, toAppError, type ErrorRenderer } from './error-handler.js';
 import { maskHeaders, maskUrl } from './log-redaction.js';
@@ -78,6 +79,8 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
     // The parser's refusals, before any route (a URL or headers past 16 KB, a malformed request): ours too.
     clientErrorHandler: (err, socket) => answerClientError(err, socket, publicSecurityHeaders),
     genReqId: newRequestId,
+    // Closing is answered below, in our {error, reason} shape (Fastify's own 503 has another).
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -85,6 +88,12 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
   app.setSerializerCompiler(serializerCompiler);
   const renderers: ErrorRenderer[] = [];
   installErrorHandler(app, renderers);
+  // Once the instance is closing, a request on a connection still open is told to go elsewhere and the connection ends with it.
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    reply.header('Connection', 'close');
+    done(new AppError('not_ready', 'This instance is shutting down; try again in a moment', { retryAfter: 1 }));
+  });
 
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
@@ -140,8 +149,17 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
     for (const group of managementGroups) await api.register(group(ctx));
   });
 
+  // Closing answers new requests 503 with `Connection: close`, and Node closes the connections idle at that
+  // moment. A keep-alive connection whose request was in flight goes idle later and would hold the close
+  // (and a SIGTERM'd process) until its 72 s timeout: each is closed as soon as it is idle.
+  let sweep: NodeJS.Timeout | undefined;
   app.addHook('preClose', (done) => {
     closing = true;
+    sweep = setInterval(() => app.server.closeIdleConnections(), 20).unref();
+    done();
+  });
+  app.addHook('onClose', (_app, done) => {
+    clearInterval(sweep);
     done();
   });
   fastView = fastViewHandler(ctx, { log: app.log as FastViewOptions['log'], clientIp: clientIpOf(ctx.config.trustProxy), newRequestId, closing: () => closing });

@@ -1,5 +1,3 @@
-import { stringify } from 'csv-stringify';
-import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
@@ -7,7 +5,7 @@ import { allEvents, listEvents, type ListEventsInput } from '../../app/list-even
 import { eventTypes, type AuditEvent } from '../../domain/event.js';
 import { actorOf } from '../auth.js';
 import { errorResponses, iso, pageOf } from '../presenters/common.js';
-import { csvCell } from '../public/csv.js';
+import { csvStream } from '../public/csv.js';
 
 const eventSchema = z.object({
   id: z.string(),
@@ -83,15 +81,10 @@ export const eventRoutes =
         const input = { ...toInput(request.query), linkId: request.params.id };
         // Fail before streaming: an unknown link must answer 404, not an empty file.
         await listEvents(ctx, actor, { ...input, limit: 1 });
-        const csv = stringify({ header: true, columns: [...csvColumns], cast: { string: csvCell } });
-        Readable.from(
-          (async function* () {
-            for await (const e of allEvents(ctx, actor, input)) {
-              const p = presentEvent(e);
-              yield { ...p, metadata: undefined };
-            }
-          })(),
-        ).pipe(csv);
+        const rows = (async function* () {
+          for await (const e of allEvents(ctx, actor, input)) yield { ...presentEvent(e), metadata: undefined };
+        })();
+        const csv = csvStream(rows, csvColumns.map((key) => ({ key, header: key })));
         reply.header('Content-Disposition', `attachment; filename="events-${request.params.id}.csv"`);
         return reply.type('text/csv; charset=utf-8').send(csv);
       },

@@ -1,8 +1,7 @@
 import type { FastifyReply } from 'fastify';
-import { stringify } from 'csv-stringify';
 import { Readable } from 'node:stream';
 import type { SharedExport } from '../../app/export-shared-link.js';
-import { csvCell } from './csv.js';
+import { csvStream } from './csv.js';
 
 export type ExportFormat = 'csv' | 'json';
 
@@ -14,9 +13,7 @@ export function sendExport(reply: FastifyReply, exp: SharedExport, format: Expor
   reply.header('Content-Disposition', `attachment; filename="${exp.basename}.${format}"`);
   if (format === 'csv') {
     reply.type('text/csv; charset=utf-8');
-    const csv = stringify({ header: true, columns: exp.columns.map((c) => ({ key: c.key, header: c.label })), cast: { string: csvCell, boolean: (b) => (b ? 'true' : 'false') } });
-    Readable.from(exp.rows).pipe(csv);
-    return reply.send(csv);
+    return reply.send(csvStream(exp.rows, exp.columns.map((c) => ({ key: c.key, header: c.label }))));
   }
   reply.type('application/json; charset=utf-8');
   return reply.send(Readable.from(jsonArray(exp.rows)));
