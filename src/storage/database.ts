@@ -34,12 +34,12 @@ export function violatedConstraint(e: unknown): string | null {
 
 /**
  * Why the database could not take a statement for a moment, not a failure of
- * the request: `busy` (SQLite's lock stayed taken past the wait: the CLI, a
- * long transaction) or `lost` (PostgreSQL's connection dropped or could not
+ * the request: `busy` (a lock stayed taken past the wait: SQLite's by the CLI
+ * or a long transaction, a PostgreSQL row held by another session) or `lost` (PostgreSQL's connection dropped or could not
  * be made: a failover, a restart). Null for any other error.
  */
 export function unavailable(e: unknown): 'busy' | 'lost' | null {
-  if (sqlite.isBusy(e)) return 'busy';
+  if (sqlite.isBusy(e) || postgres.lockTimedOut(e)) return 'busy';
   return postgres.connectionLost(e) ? 'lost' : null;
 }
 
@@ -48,7 +48,7 @@ export type DatabaseOptions = { databaseUrl?: string; dataDir: string; sqliteFil
 /** Opens PostgreSQL when a URL is given, otherwise SQLite at `<dataDir>/porthole.db`. */
 export function openDatabase(opts: DatabaseOptions): Database {
   if (opts.databaseUrl) {
-    const { dialect, pool } = postgres.createPostgresDialect(opts.databaseUrl);
+    const { dialect, pool } = postgres.createPostgresDialect(opts.databaseUrl, { lockWaitMs: opts.lockWaitMs });
     const db = new Kysely<DB>({ dialect });
     return {
       db,

@@ -463,8 +463,9 @@ const countOnHeadQueries = {
  * goes through the counting update (countingUpdate, the same conditions as
  * countView's), which also moves the link's chain head, only if it is still
  * the one the caller read; the events of the rows it counted are inserted from
- * its result. The rows are locked in id order first, as the batch path's
- * transactions lock them, so concurrent batches cannot deadlock. One form per
+ * its result. The rows are locked first, skipping any another session holds
+ * (a management transaction, a concurrent batch): this statement never waits,
+ * and the views of those links take the transaction path, which does. One form per
  * kind of count; the parameters are arrays, so the text is the same for every
  * batch size and stays one prepared statement.
  */
@@ -484,7 +485,7 @@ const countManyQuery = (what: CountKind) => {
           unnest(p.heads, 'text').as('in_head'),
         ]),
       )
-      .with('locked', (w) => w.selectFrom('links').select('id').where('id', '=', sql<string>`any(cast(${p.ids} as text[]))`).orderBy('id').forUpdate())
+      .with('locked', (w) => w.selectFrom('links').select('id').where('id', '=', sql<string>`any(cast(${p.ids} as text[]))`).orderBy('id').forUpdate().skipLocked())
       .with('counted', (w) =>
         // The CTEs above are in scope; countingUpdate only needs the tables.
         countingUpdate(w as unknown as QueryCreator<DB>, { id: sql.ref<string>('in_id'), epoch: sql.ref<number>('in_epoch'), now: sql.ref<number>('in_now'), events: view && download ? 2 : 1 }, view, download)

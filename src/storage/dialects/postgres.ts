@@ -9,7 +9,14 @@ import { isFixedStatement } from '../direct.js';
 const require = createRequire(import.meta.url);
 const driver = (): typeof pg => require('pg') as typeof pg;
 
-export function createPostgresDialect(url: string): { dialect: PostgresDialect; pool: pg.Pool } {
+/**
+ * `lockWaitMs`: how long a statement waits for a row or table lock before it
+ * fails (lock_timeout, SQLSTATE 55P03, answered 503 `not_ready` like SQLite's
+ * busy timeout). Without it, a session that holds a link's row (an open
+ * transaction in psql) would hang its views for as long as it is open, and
+ * with them the batches they are in.
+ */
+export function createPostgresDialect(url: string, opts: { lockWaitMs?: number } = {}): { dialect: PostgresDialect; pool: pg.Pool } {
   const pg = driver();
   // int8 (bigint, our epoch milliseconds) and numeric counts come back as numbers, not strings.
   const types = {
@@ -18,7 +25,7 @@ export function createPostgresDialect(url: string): { dialect: PostgresDialect; 
       return pg.types.getTypeParser(oid, format as 'text');
     },
   };
-  const pool = new pg.Pool({ connectionString: url, max: 10, types: types as pg.CustomTypesConfig });
+  const pool = new pg.Pool({ connectionString: url, max: 10, types: types as pg.CustomTypesConfig, lock_timeout: opts.lockWaitMs ?? 5000 });
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it. Queries report their own errors.
   });
@@ -73,6 +80,9 @@ const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 /** node-postgres's own errors for a lost connection carry no code, only these messages. */
 const LOST_MESSAGE = /^(Connection terminated|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect)/;
+
+/** lock_not_available: a statement waited for a lock past lock_timeout (another session held it). */
+export const lockTimedOut = (e: unknown): boolean => (e as { code?: unknown } | null)?.code === '55P03';
 
 /**
  * True when a PostgreSQL error says the connection was lost or could not be
