@@ -9,6 +9,13 @@ const RETRY_DELAYS_MS = [30_000, 120_000, 600_000, 3_600_000];
 /** How long a claim holds a mail; a dispatcher that dies mid-send lets it go after this. */
 const CLAIM_MS = 120_000;
 const BATCH = 20;
+/**
+ * How long closing waits for a send under way. A mail server that stalls
+ * (up to the transport's timeouts, 40 s) must not hold a stopping instance: the
+ * mail stays claimed and is sent again once its claim lapses, which may
+ * deliver it twice (mail is at least once).
+ */
+const CLOSE_WAIT_MS = 3_000;
 
 /** What a failed attempt tells operators (never the mail's text: it may hold a one-time code). */
 export type MailFailure = { mailId: string; attempts: number; willRetry: boolean; error: string };
@@ -24,7 +31,7 @@ export type MailDispatcher = {
   drain(): Promise<number>;
   /** Set by whoever logs (the HTTP layer). */
   onFailure: (failure: MailFailure) => void;
-  /** Stops polling and waits for a send under way. */
+  /** Stops polling and sending, and waits a little (3 s at most) for a send under way. */
   close(): Promise<void>;
 };
 
@@ -58,7 +65,11 @@ export function startMailDispatcher(db: Db, transport: MailTransport, opts: Mail
       again = false;
       for (;;) {
         const ids = await dueMailIds(db, opts.now(), BATCH);
-        for (const id of ids) if (await sendOne(id)) sent++;
+        for (const id of ids) {
+          // Closing: the rest of the batch waits for the next instance, not this one's exit.
+          if (closed) break;
+          if (await sendOne(id)) sent++;
+        }
         if (ids.length < BATCH || closed) break;
       }
     } while (again && !closed);
@@ -91,7 +102,11 @@ export function startMailDispatcher(db: Db, transport: MailTransport, opts: Mail
     async close() {
       closed = true;
       clearInterval(poll);
-      await running?.catch(() => {});
+      if (running) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([running.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+        clearTimeout(timer);
+      }
       transport.close();
     },
   };
