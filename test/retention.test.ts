@@ -341,6 +341,22 @@ describeEachDialect('retention', (h) => {
     expect((await porthole(h(), ['audit', 'verify'])).code).toBe(0);
   });
 
+  it('a run whose signal is aborted (the server stopping) deletes nothing more, and the next run does it all, chains whole', async () => {
+    const ws = await buildWorkspace(h());
+    await setPolicy(ws, { event_retention_days: 30, link_retention_days: 1 });
+    const links = [await buildLink(ws), await buildLink(ws)];
+    for (const l of links) await revoke(ws, l.id);
+    const stopping = new AbortController();
+    stopping.abort();
+    const stopped = await later(h(), 60 * DAY, () => runCleanup(h().ctx, { signal: stopping.signal }));
+    expect(stopped).toEqual(zero);
+    for (const l of links) expect(await linkRow(h(), l.id)).toBeDefined();
+    const next = await later(h(), 60 * DAY, () => runCleanup(h().ctx));
+    expect(next.links).toBeGreaterThanOrEqual(2);
+    for (const l of links) expect(await linkRow(h(), l.id)).toBeUndefined();
+    expect((await verifyAudit(h().ctx)).breaks).toEqual([]);
+  });
+
   it('a failed scheduled run is logged, never thrown', async () => {
     h().ctx.cleanup.onFailure(new Error('disk on fire'));
     expect(h().logs.join('')).toContain('scheduled cleanup failed');
@@ -380,4 +396,26 @@ it('the schedule runs after its first delay and then on its interval, reports fa
   } finally {
     vi.useRealTimers();
   }
+});
+
+it('closing the schedule stops the run under way through its signal and waits for it to end', async () => {
+  let finish: () => void = () => {};
+  let seen: AbortSignal | undefined;
+  const run = (signal: AbortSignal) =>
+    new Promise<CleanupCounts>((resolve) => {
+      seen = signal;
+      // A run that ends at its next transaction once told to stop.
+      signal.addEventListener('abort', () => (finish = () => resolve(zero)));
+    });
+  const schedule = startCleanupSchedule(run, { firstDelayMs: 0 });
+  while (!seen) await new Promise((r) => setTimeout(r, 1));
+  expect(seen.aborted).toBe(false);
+  let closed = false;
+  const closing = schedule.close().then(() => (closed = true));
+  expect(seen.aborted).toBe(true);
+  await new Promise((r) => setTimeout(r, 20));
+  expect(closed).toBe(false);
+  finish();
+  await closing;
+  expect(closed).toBe(true);
 });

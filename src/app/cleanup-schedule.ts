@@ -6,7 +6,7 @@ export type CleanupSchedule = {
   onFailure: (error: unknown) => void;
   /** Set by whoever logs: what a run deleted. */
   onDone: (counts: CleanupCounts) => void;
-  /** Stops the timer and waits for a run under way. */
+  /** Stops the timer, and a run under way at its next transaction, and waits for it to stop. */
   close(): Promise<void>;
 };
 
@@ -14,13 +14,14 @@ export type CleanupSchedule = {
  * Runs `run` once `firstDelayMs` after start (a minute), then every
  * `intervalMs` (an hour), on unref'd timers: a pending run never keeps the
  * process alive, and a failed one is reported, never thrown. Runs never
- * overlap. `enabled: false` plans none (the hooks and close() still work).
+ * overlap; closing stops the one under way through its signal. `enabled: false` plans none (the hooks and close() still work).
  */
 export function startCleanupSchedule(
-  run: () => Promise<CleanupCounts>,
+  run: (signal: AbortSignal) => Promise<CleanupCounts>,
   opts: { firstDelayMs?: number; intervalMs?: number; enabled?: boolean } = {},
 ): CleanupSchedule {
   let closed = false;
+  const stop = new AbortController();
   let running: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
   const plan = (ms: number) => {
@@ -29,7 +30,7 @@ export function startCleanupSchedule(
     timer.unref();
   };
   const tick = () => {
-    running = run()
+    running = run(stop.signal)
       .then(
         (counts) => schedule.onDone(counts),
         (e: unknown) => schedule.onFailure(e),
@@ -46,6 +47,7 @@ export function startCleanupSchedule(
     onDone: () => {},
     async close() {
       closed = true;
+      stop.abort();
       if (timer) clearTimeout(timer);
       await running;
     },

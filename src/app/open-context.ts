@@ -47,7 +47,7 @@ export async function openContext(config: Config, opts: { migrate?: boolean; sch
     // The clock is read through the context, so tests that move it move the outbox's too.
     mail: startMailDispatcher(database.db, openMailTransport({ smtpUrl: config.smtpUrl, dataDir: config.dataDir }), { from: config.mailFrom, now: () => ctx.now() }),
     // Retention on every instance: its deletes are conditional, so runs on many at once delete each row once.
-    cleanup: startCleanupSchedule(() => runCleanup(ctx), { enabled: opts.scheduleCleanup !== false }),
+    cleanup: startCleanupSchedule((signal) => runCleanup(ctx, { signal }), { enabled: opts.scheduleCleanup !== false }),
     sharedLimits,
     contentCache: createContentCache(),
   };

@@ -53,20 +53,25 @@ export type CleanupCounts = { links: number; events: number; verificationCodes: 
  * only the rows its own statements removed. `dryRun` counts without deleting
  * (events by age only: a cut may take a few events a moment younger, to keep
  * the chain whole; and codes by expiry, though some would go with their links).
+ * `signal` stops a run between two transactions (the server is stopping):
+ * what it deleted stays deleted, every chain stays whole, and the next run
+ * goes on from there.
  */
-export async function runCleanup(ctx: Pick<AppContext, 'database' | 'now'>, opts: { dryRun?: boolean } = {}): Promise<CleanupCounts> {
+export async function runCleanup(ctx: Pick<AppContext, 'database' | 'now'>, opts: { dryRun?: boolean; signal?: AbortSignal } = {}): Promise<CleanupCounts> {
   const counts: CleanupCounts = { links: 0, events: 0, verificationCodes: 0, outbox: 0 };
   const { db } = ctx.database;
+  const stopped = () => opts.signal?.aborted === true;
   for (let afterId: string | undefined; ; ) {
     const page = await listWorkspacesPage(db, { afterId, limit: 100 });
     for (const ws of page) {
+      if (stopped()) return counts;
       if (opts.dryRun) {
         const now = ctx.now();
         counts.links += await countRetiredLinks(db, ws.id, now - ws.policy.linkRetentionDays * DAY);
         counts.events += await countOldEvents(db, ws.id, now - ws.policy.eventRetentionDays * DAY);
       } else {
-        counts.links += await deleteRetiredLinks(ctx, ws);
-        counts.events += await deleteOldEvents(ctx, ws);
+        counts.links += await deleteRetiredLinks(ctx, ws, stopped);
+        counts.events += await deleteOldEvents(ctx, ws, stopped);
       }
     }
     if (page.length < 100) break;
@@ -81,25 +86,28 @@ export async function runCleanup(ctx: Pick<AppContext, 'database' | 'now'>, opts
   counts.verificationCodes = await deleteInBatches(
     () => expiredCodeIds(db, now - CODE_GRACE_MS, BATCH),
     (ids) => deleteByIds(db, 'verification_codes', ids),
+    stopped,
   );
   counts.outbox = await deleteInBatches(
     () => finishedMailIds(db, now - MAIL_KEEP_MS, BATCH),
     (ids) => deleteFinishedMailById(db, ids),
+    stopped,
   );
   return counts;
 }
 
-/** Reads a batch of ids and deletes them until a read comes back short; returns how many this run deleted. */
-async function deleteInBatches(read: () => Promise<string[]>, remove: (ids: string[]) => Promise<number>): Promise<number> {
+/** Reads a batch of ids and deletes them until a read comes back short (or the run is stopped); returns how many this run deleted. */
+async function deleteInBatches(read: () => Promise<string[]>, remove: (ids: string[]) => Promise<number>, stopped: () => boolean): Promise<number> {
   let deleted = 0;
   for (;;) {
+    if (stopped()) return deleted;
     const ids = await read();
     deleted += await remove(ids);
     if (ids.length < BATCH) return deleted;
   }
 }
 
-async function deleteRetiredLinks(ctx: Pick<AppContext, 'database' | 'now'>, ws: Workspace): Promise<number> {
+async function deleteRetiredLinks(ctx: Pick<AppContext, 'database' | 'now'>, ws: Workspace, stopped: () => boolean): Promise<number> {
   const { db } = ctx.database;
   let deleted = 0;
   for (;;) {
@@ -107,6 +115,7 @@ async function deleteRetiredLinks(ctx: Pick<AppContext, 'database' | 'now'>, ws:
     const cutoff = now - ws.policy.linkRetentionDays * DAY;
     const ids = await retiredLinkIds(db, ws.id, cutoff, LINK_PAGE);
     for (const linkId of ids) {
+      if (stopped()) return deleted;
       const went = await db.transaction().execute(async (tx) => {
         // The row first, on its condition: only the run that removed it writes the event.
         const head = await deleteRetiredLink(tx, ws.id, linkId, cutoff);
@@ -134,7 +143,7 @@ async function deleteRetiredLinks(ctx: Pick<AppContext, 'database' | 'now'>, ws:
  * before it, so what remains is whole from the floor on), then the
  * workspace's own chain likewise, then any event outside every chain.
  */
-async function deleteOldEvents(ctx: Pick<AppContext, 'database' | 'now'>, ws: Workspace): Promise<number> {
+async function deleteOldEvents(ctx: Pick<AppContext, 'database' | 'now'>, ws: Workspace, stopped: () => boolean): Promise<number> {
   const { db } = ctx.database;
   const cutoff = ctx.now() - ws.policy.eventRetentionDays * DAY;
   let deleted = 0;
@@ -142,6 +151,7 @@ async function deleteOldEvents(ctx: Pick<AppContext, 'database' | 'now'>, ws: Wo
     const old = await oldChainedEvents(db, ws.id, cutoff, BATCH);
     const cuts = [...newestByLink(old).values()].sort((a, b) => (a.linkId < b.linkId ? -1 : a.linkId > b.linkId ? 1 : 0));
     for (let i = 0; i < cuts.length; i += CHAINS_PER_TX) {
+      if (stopped()) return deleted;
       const chunk = cuts.slice(i, i + CHAINS_PER_TX);
       deleted += await db.transaction().execute(async (tx) => {
         let n = 0;
@@ -161,6 +171,7 @@ async function deleteOldEvents(ctx: Pick<AppContext, 'database' | 'now'>, ws: Wo
   }
   // The workspace's own chain (its workspace-level events), cut the same way, a batch at a time.
   for (;;) {
+    if (stopped()) return deleted;
     const cut = await oldWorkspaceChainCut(db, ws.id, cutoff, BATCH);
     if (!cut) break;
     deleted += await db.transaction().execute((tx) => cutWorkspaceChain(tx, ws.id, cut.seq, cut.hash));
@@ -169,6 +180,7 @@ async function deleteOldEvents(ctx: Pick<AppContext, 'database' | 'now'>, ws: Wo
   deleted += await deleteInBatches(
     () => oldUnchainedEventIds(db, ws.id, cutoff, BATCH),
     (ids) => deleteByIds(db, 'events', ids),
+    stopped,
   );
   return deleted;
 }
