@@ -32,7 +32,18 @@ import { shareAssetRoutes } from './pages/stylesheet.js';
 export type AppDeps = {
   /** Where request logs go (tests capture them); defaults to stdout. */
   logStream?: NodeJS.WritableStream;
+  /** How long a client may take to send a whole request, headers and body (default 30 s; tests shorten it). */
+  requestTimeoutMs?: number;
 };
+
+/**
+ * A request (headers and body: a few KB here, 1 MB at most) must arrive
+ * within this: a client trickling it slowly (slowloris) is answered 408
+ * `request_timeout` and its connection closed, rather than holding it open
+ * for ever. Fastify's default is no limit. Answers may take as long as they
+ * need (an export streams for minutes).
+ */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Every management route group, each registered behind `requireActor`. */
 const managementGroups = [linkRoutes, resourceRoutes, eventRoutes, analyticsRoutes, commentRoutes, sessionRoutes, memberRoutes, apiKeyRoutes, workspaceRoutes, qrRoutes];
@@ -44,13 +55,21 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
   // Links are opened on the server's fast path when they can be (public/fast-view.ts), by Fastify otherwise.
   let fastView: FastView | null = null;
   let closing = false;
+  const requestTimeout = deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const app = Fastify({
     serverFactory: (handler, opts) => {
-      const options = opts as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number };
-      const server = createServer((req, res) => (fastView ? fastView(req, res, () => handler(req, res)) : handler(req, res)));
+      const options = opts as { keepAliveTimeout?: number; connectionTimeout?: number };
+      const server = createServer(
+        {
+          requestTimeout,
+          headersTimeout: Math.min(60_000, requestTimeout),
+          // Node looks for late requests this often (30 s by default, which would double the limit).
+          connectionsCheckingInterval: Math.max(50, Math.min(5_000, Math.floor(requestTimeout / 4))),
+        },
+        (req, res) => (fastView ? fastView(req, res, () => handler(req, res)) : handler(req, res)),
+      );
       // What Fastify sets on the servers it makes itself.
       server.keepAliveTimeout = options.keepAliveTimeout ?? 72_000;
-      server.requestTimeout = options.requestTimeout ?? 0;
       server.setTimeout(options.connectionTimeout ?? 0);
       return server;
     },
