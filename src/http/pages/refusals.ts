@@ -25,7 +25,7 @@ const copy: Partial<Record<ErrorReason, RefusalCopy>> = {
   invalid_json: { heading: 'We couldn’t understand that request', body: 'The form data couldn’t be read.', next: 'Go back and try again.', tone: 'stop' },
   payload_too_large: { heading: 'That was too much to send', body: 'The form you sent was larger than we accept.', next: 'Go back and try again with less.', tone: 'stop' },
   unsupported_media_type: { heading: 'We couldn’t read that form', body: 'The form was sent in a way we don’t understand.', next: 'Go back and submit it again.', tone: 'stop' },
-  not_ready: { heading: 'Porthole is busy for a moment', body: 'It couldn’t answer just now: it may be restarting, or its database is out of reach. Nothing is wrong with your link.', next: 'Please try again in a moment.', tone: 'wait' },
+  not_ready: { heading: 'Porthole is busy for a moment', body: 'It couldn’t answer just now: it may be busy, restarting, or out of reach of its database. Nothing is wrong with your link.', next: 'Please try again in a moment.', tone: 'wait' },
   internal_error: { heading: 'Something went wrong on our side', body: 'We couldn’t show this page just now. The problem has been logged.', next: 'Please try again in a moment.', tone: 'wait' },
 };
 
