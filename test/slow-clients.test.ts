@@ -1,32 +1,21 @@
+import http from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { AppContext } from '../src/app/context.js';
-import { closeContext, openContext } from '../src/app/open-context.js';
-import { loadConfig } from '../src/config/config.js';
-import { buildApp } from '../src/http/build-app.js';
-import { scratchDatabase, type ScratchDatabase } from './helpers/databases.js';
+import { buildLink, buildResource, buildWorkspace } from './helpers/factories.js';
+import { listening, startHarness, type Harness } from './helpers/harness.js';
 
-// A client that sends its request slowly (slowloris: headers or a body a byte at a time) gets a
-// 408 in our shape within the request timeout and its connection closed: it cannot hold one open
-// for ever. The limit is 30 s in production; here 400 ms.
+// Clients that are slow on purpose or by accident cannot hold the server: one that sends its
+// request slowly (slowloris: headers or body a byte at a time) gets a 408 in our shape within
+// the request timeout, its connection closed; one that stops reading a download does not keep a
+// stopping server from stopping. The limits are 30 s and 10 s in production; here a fraction.
 
-let scratch: ScratchDatabase;
-let ctx: AppContext;
-let app: FastifyInstance;
+let h: Harness & { close(): Promise<void> };
 let port = 0;
 beforeAll(async () => {
-  scratch = await scratchDatabase('sqlite');
-  ctx = await openContext(loadConfig({ DATA_DIR: scratch.dataDir, LOG_LEVEL: 'silent' }), { scheduleCleanup: false });
-  app = await buildApp(ctx, { requestTimeoutMs: 400 });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  port = (app.server.address() as AddressInfo).port;
+  h = await startHarness('sqlite', {}, { requestTimeoutMs: 400 });
+  port = Number(new URL(await listening(h.app)).port);
 });
-afterAll(async () => {
-  await app.close();
-  await closeContext(ctx);
-  await scratch.drop();
-});
+afterAll(() => h.close());
 
 /** Sends `head` (and nothing more), then reads until the server closes: what it said, and after how long. */
 function trickle(head: string): Promise<{ answer: string; ms: number }> {
@@ -61,3 +50,30 @@ it('a request that arrives in time is served as usual', async () => {
   const res = await fetch(`http://127.0.0.1:${port}/healthz`);
   expect(res.status).toBe(200);
 });
+
+it('a client that stopped reading a download holds a stopping server only for the close grace, then its download is cut', async () => {
+  const own = await startHarness('sqlite', {}, { closeGraceMs: 300 });
+  let closed = false;
+  try {
+    const base = await listening(own.app);
+    const ws = await buildWorkspace(own);
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({ n: i, note: `row ${i} ${'x'.repeat(200)}` }));
+    const r = await buildResource(ws, { type: 'bulk', title: 'Big table', tables: { lines: rows } });
+    const link = await buildLink(ws, { resource_type: 'bulk', resource_id: r.id });
+    // The download starts, then its reader stops reading: the server fills the socket and waits.
+    const res = await new Promise<http.IncomingMessage>((resolve) => http.get(`${base}/v1/shared/${link.token}/export.csv`, resolve));
+    expect(res.statusCode).toBe(200);
+    res.pause();
+    const ended = new Promise<boolean>((resolve) => res.on('close', () => resolve(res.complete)));
+    await new Promise((r) => setTimeout(r, 200));
+    const started = performance.now();
+    await own.app.close();
+    closed = true;
+    expect(performance.now() - started).toBeLessThan(3_000);
+    res.resume();
+    expect(await ended).toBe(false);
+  } finally {
+    if (!closed) await own.app.close();
+    await own.close();
+  }
+}, 30_000);

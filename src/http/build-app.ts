@@ -34,6 +34,8 @@ export type AppDeps = {
   logStream?: NodeJS.WritableStream;
   /** How long a client may take to send a whole request, headers and body (default 30 s; tests shorten it). */
   requestTimeoutMs?: number;
+  /** How long closing lets answers under way finish before it cuts their connections (default 10 s; tests shorten it). */
+  closeGraceMs?: number;
 };
 
 /**
@@ -44,6 +46,15 @@ export type AppDeps = {
  * need (an export streams for minutes).
  */
 const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Closing waits for the answers under way, but not for ever: a download
+ * that streams for minutes, or a client that stopped reading one, would
+ * hold a stopping instance (and its writes' final commit) until the
+ * orchestrator kills it. After this grace, their connections are cut (the
+ * client sees an incomplete download) and closing goes on.
+ */
+const CLOSE_GRACE_MS = 10_000;
 
 /** Every management route group, each registered behind `requireActor`. */
 const managementGroups = [linkRoutes, resourceRoutes, eventRoutes, analyticsRoutes, commentRoutes, sessionRoutes, memberRoutes, apiKeyRoutes, workspaceRoutes, qrRoutes];
@@ -172,13 +183,16 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
   // moment. A keep-alive connection whose request was in flight goes idle later and would hold the close
   // (and a SIGTERM'd process) until its 72 s timeout: each is closed as soon as it is idle.
   let sweep: NodeJS.Timeout | undefined;
+  let cut: NodeJS.Timeout | undefined;
   app.addHook('preClose', (done) => {
     closing = true;
     sweep = setInterval(() => app.server.closeIdleConnections(), 20).unref();
+    cut = setTimeout(() => app.server.closeAllConnections(), deps.closeGraceMs ?? CLOSE_GRACE_MS).unref();
     done();
   });
   app.addHook('onClose', (_app, done) => {
     clearInterval(sweep);
+    clearTimeout(cut);
     done();
   });
   fastView = fastViewHandler(ctx, { log: app.log as FastViewOptions['log'], clientIp: clientIpOf(ctx.config.trustProxy), newRequestId, closing: () => closing });

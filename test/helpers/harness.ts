@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import type { AppContext } from '../../src/app/context.js';
 import { closeContext, openContext } from '../../src/app/open-context.js';
 import { loadConfig } from '../../src/config/config.js';
-import { buildApp } from '../../src/http/build-app.js';
+import { buildApp, type AppDeps } from '../../src/http/build-app.js';
 import { scratchDatabase, testDialects, type DialectName } from './databases.js';
 
 export type Harness = {
@@ -19,7 +19,7 @@ export type Harness = {
 };
 
 /** Starts an app on a fresh database of the dialect; close() stops it and drops the database. */
-export async function startHarness(dialect: DialectName, env: Record<string, string> = {}): Promise<Harness & { close(): Promise<void> }> {
+export async function startHarness(dialect: DialectName, env: Record<string, string> = {}, appDeps: Omit<AppDeps, 'logStream'> = {}): Promise<Harness & { close(): Promise<void> }> {
   const scratch = await scratchDatabase(dialect);
   const config = loadConfig({
     DATA_DIR: scratch.dataDir,
@@ -39,7 +39,7 @@ export async function startHarness(dialect: DialectName, env: Record<string, str
       cb();
     },
   });
-  const app = await buildApp(ctx, { logStream });
+  const app = await buildApp(ctx, { ...appDeps, logStream });
   await app.ready();
   return {
     dialect,
