@@ -1,8 +1,10 @@
 import { sql } from 'kysely';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import pg from 'pg';
 import { beforeAll, expect, it } from 'vitest';
 import { verifyAudit } from '../src/app/verify-audit.js';
 import { openDatabase, unavailable } from '../src/storage/database.js';
+import { CONNECT_TIMEOUT_MS } from '../src/storage/dialects/postgres.js';
 import { findLinkById } from '../src/storage/links.js';
 import { PG_ADMIN_URL } from './helpers/databases.js';
 import { freePort } from './helpers/net.js';
@@ -86,7 +88,7 @@ describeEachDialect(
       expect((await ws.api('GET', `/v1/links/${link.id}`)).status).toBe(200);
     });
 
-    it('tells a lost or refused connection from a statement that is wrong', async () => {
+    it('tells a lost, refused or unanswered connection from a statement that is wrong', async () => {
       const errorOf = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e);
       // A server that is not there: a port that was just free.
       const nowhere = openDatabase({ dataDir: '', databaseUrl: `postgres://postgres@127.0.0.1:${await freePort()}/none` });
@@ -95,13 +97,27 @@ describeEachDialect(
       } finally {
         await nowhere.close();
       }
+      // A server that takes the connection and never answers (hung, or a black-holed route): given up after the connect timeout.
+      const sockets: Socket[] = [];
+      const silent = createServer((socket) => void sockets.push(socket));
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+      const hung = openDatabase({ dataDir: '', databaseUrl: `postgres://postgres@127.0.0.1:${(silent.address() as AddressInfo).port}/none` });
+      try {
+        const started = performance.now();
+        expect(unavailable(await errorOf(sql`select 1`.execute(hung.db)))).toBe('lost');
+        expect(performance.now() - started).toBeLessThan(CONNECT_TIMEOUT_MS + 2_000);
+      } finally {
+        await hung.close();
+        for (const socket of sockets) socket.destroy();
+        await new Promise((r) => silent.close(r));
+      }
       // Errors of the statement itself are not unavailability: they stay 4xx or 500, never "try again".
       const db = h.ctx.database.db;
       expect(unavailable(await errorOf(sql`selec 1`.execute(db)))).toBeNull();
       expect(unavailable(await errorOf(sql`insert into workspaces (id) values (${ws.workspaceId})`.execute(db)))).toBeNull();
       expect(unavailable(new Error('Connection terminated unexpectedly'))).toBe('lost');
       expect(unavailable(Object.assign(new Error('busy'), { code: 'SQLITE_BUSY_SNAPSHOT' }))).toBe('busy');
-    });
+    }, 30_000);
   },
   { only: 'postgres' },
 );

@@ -9,6 +9,9 @@ import { isFixedStatement } from '../direct.js';
 const require = createRequire(import.meta.url);
 const driver = (): typeof pg => require('pg') as typeof pg;
 
+/** How long making a connection (or waiting for one of the pool's) may take. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
 /**
  * `lockWaitMs`: how long a statement waits for a row or table lock before it
  * fails (lock_timeout, SQLSTATE 55P03, answered 503 `not_ready` like SQLite's
@@ -25,7 +28,18 @@ export function createPostgresDialect(url: string, opts: { lockWaitMs?: number }
       return pg.types.getTypeParser(oid, format as 'text');
     },
   };
-  const pool = new pg.Pool({ connectionString: url, max: 10, types: types as pg.CustomTypesConfig, lock_timeout: opts.lockWaitMs ?? 5000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    types: types as pg.CustomTypesConfig,
+    lock_timeout: opts.lockWaitMs ?? 5000,
+    // A server that takes the connection and never answers (a hung PostgreSQL, a black-holed
+    // route) fails the request in 5 s (503), rather than holding it until TCP gives up; so does
+    // waiting that long for a free connection of the pool.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // Dead peers of idle connections are found by TCP keepalive, not by the next request.
+    keepAlive: true,
+  });
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it. Queries report their own errors.
   });
