@@ -14,7 +14,8 @@ export type CleanupSchedule = {
  * Runs `run` once `firstDelayMs` after start (a minute), then every
  * `intervalMs` (an hour), on unref'd timers: a pending run never keeps the
  * process alive, and a failed one is reported, never thrown. Runs never
- * overlap; closing stops the one under way through its signal. `enabled: false` plans none (the hooks and close() still work).
+ * overlap; closing stops the one under way through its signal. `enabled:
+ * false` plans none (the hooks and close() still work).
  */
 export function startCleanupSchedule(
   run: (signal: AbortSignal) => Promise<CleanupCounts>,

@@ -181,7 +181,8 @@ export async function buildApp(ctx: AppContext, deps: AppDeps = {}): Promise<Fas
 
   // Closing answers new requests 503 with `Connection: close`, and Node closes the connections idle at that
   // moment. A keep-alive connection whose request was in flight goes idle later and would hold the close
-  // (and a SIGTERM'd process) until its 72 s timeout: each is closed as soon as it is idle.
+  // (and a SIGTERM'd process) until its 72 s timeout: each is closed as soon as it is idle. Answers still
+  // under way after the grace (CLOSE_GRACE_MS) have their connections cut.
   let sweep: NodeJS.Timeout | undefined;
   let cut: NodeJS.Timeout | undefined;
   app.addHook('preClose', (done) => {
