@@ -5,7 +5,13 @@ import { authorizePublic, type PublicRequest } from './authorize-public.js';
 import type { AppContext } from './context.js';
 import { collectionColumns, collectionRow, recordContent, servedVersion } from './shared-content.js';
 
-const BATCH = 500;
+/**
+ * Rows read per query. Small enough that a batch rarely lives long enough to
+ * be promoted to V8's old space while it streams out: with 500, a server's
+ * memory grew by 60-150 MB during a 300,000-row export (the heap sizing
+ * itself up for promoted garbage); with 200, by 35-42 MB, at the same speed.
+ */
+const BATCH = 200;
 
 export type SharedExport = {
   /** A safe download name without extension, e.g. `model-inventory-2026-11-24`. */
