@@ -31,7 +31,10 @@ const SEND_EARLY_AT = 8;
  * once (its memory is there from the start, not on the first view), again
  * with the next job if it ever dies, and stops on close.
  */
-export function threadedLedger(file: string, opts: { onBatch?: (size: number) => void; sharedFlags?: SharedArrayBuffer | null } = {}): PublicLedger {
+export function threadedLedger(
+  file: string,
+  opts: { onBatch?: (size: number) => void; sharedFlags?: SharedArrayBuffer | null; /** Told of each writer thread started (tests stop one to see the next take over). */ onStart?: (worker: Worker) => void } = {},
+): PublicLedger {
   let worker: Worker | null = null;
   let nextId = 1;
   let outbox: LedgerRequest['jobs'] = [];
@@ -46,10 +49,17 @@ export function threadedLedger(file: string, opts: { onBatch?: (size: number) =>
     for (const w of waiters) w();
   };
 
+  // The thread died: what it was sent is lost with it (each job either committed before, or not at
+  // all), and fails. What was not sent yet stays queued for the next thread: failing it here while
+  // it is sent afterwards would count views whose answer said they failed.
   const failAll = (error: unknown) => {
     worker = null;
-    for (const p of pending.values()) p.reject(error);
-    pending.clear();
+    const unsent = new Set(outbox.map((j) => j.id));
+    for (const [id, p] of pending) {
+      if (unsent.has(id)) continue;
+      p.reject(error);
+      pending.delete(id);
+    }
     settled();
   };
 
@@ -70,6 +80,7 @@ export function threadedLedger(file: string, opts: { onBatch?: (size: number) =>
     w.on('exit', (code) => {
       if (worker === w) failAll(new Error(`the ledger's writer thread stopped (exit ${code})`));
     });
+    opts.onStart?.(w);
     return w;
   };
 
