@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { bootstrapIfEmpty } from './app/bootstrap-workspace.js';
 import type { AppContext } from './app/context.js';
 import { closeContext, openContext } from './app/open-context.js';
+import { secretReadsLinks } from './app/link-urls.js';
 import { loadConfig } from './config/config.js';
 import { buildApp } from './http/build-app.js';
 
@@ -22,6 +23,13 @@ export async function startServer(env: NodeJS.ProcessEnv, out: (line: string) =>
       out(`email: ${created.email}`);
       out(`password: ${created.password}`);
       out(`api key: ${created.apiKey}`);
+    }
+    if (!(await secretReadsLinks(ctx))) {
+      out(
+        'warning: PORTHOLE_SECRET is not the secret the stored links were made under. They still open for their holders, ' +
+          'but their URLs cannot be shown or sent again (the API gives them as null) and earlier grants are void. ' +
+          'Restore the original secret (it was in DATA_DIR/secret unless PORTHOLE_SECRET was set), or rotate the links you need.',
+      );
     }
     const app = await buildApp(ctx);
     const address = await app.listen({ port: config.port, host: config.host });

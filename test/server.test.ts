@@ -121,3 +121,40 @@ it('npm start with the database out of reach says so in one line and exits 1', a
   expect(failed?.code).toBe(1);
   expect(failed?.stderr).toMatch(/^porthole: could not start: cannot reach the database: .*Is PostgreSQL running, and does DATABASE_URL point at it\?\n$/);
 });
+
+it('started under another PORTHOLE_SECRET than its links were made under: it warns, links still open, their URLs are null (not a 500), and rotating or making a new link gives working ones', async () => {
+  const dir = dataDir();
+  const base = { DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
+  const first: string[] = [];
+  const s1 = await startServer({ ...base, PORTHOLE_SECRET: 'a1'.repeat(32) }, (l) => first.push(l));
+  const key = first.find((l) => l.startsWith('api key: '))?.slice(9) as string;
+  const api = (s: RunningServer, method: string, path: string, body?: unknown) =>
+    fetch(`${s.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  expect((await api(s1, 'PUT', '/v1/resources/job/j1', { title: 'Job', fields: {} })).status).toBe(201);
+  const made = await (await api(s1, 'POST', '/v1/links', { resource_type: 'job', resource_id: 'j1' })).json();
+  expect(first.join('\n')).not.toContain('warning');
+  await s1.close();
+
+  const second: string[] = [];
+  const s2 = await startServer({ ...base, PORTHOLE_SECRET: 'b2'.repeat(32) }, (l) => second.push(l));
+  servers.push(s2);
+  expect(second.join('\n')).toMatch(/^warning: PORTHOLE_SECRET is not the secret the stored links were made under/m);
+  const one = await api(s2, 'GET', `/v1/links/${made.id}`);
+  expect(one.status).toBe(200);
+  expect(await one.json()).toMatchObject({ id: made.id, url: null, short_url: null, token: null, short_code: null, status: 'active' });
+  const list = await api(s2, 'GET', '/v1/links');
+  expect(list.status).toBe(200);
+  expect((await list.json()).items.map((l: { id: string }) => l.id)).toContain(made.id);
+  const qr = await api(s2, 'GET', `/v1/links/${made.id}/qr.svg`);
+  expect(qr.status).toBe(409);
+  expect((await qr.json()).reason).toBe('conflict');
+  // Its holders still open it: it is found by its token's hash.
+  expect((await fetch(`${s2.url}/v1/shared/${made.token}`)).status).toBe(200);
+  // reuse_active does not hand back a link whose URL cannot be given; rotating gives the old one a new URL.
+  const reused = await (await api(s2, 'POST', '/v1/links', { resource_type: 'job', resource_id: 'j1', reuse_active: true })).json();
+  expect(reused.id).not.toBe(made.id);
+  expect(reused.url).toMatch(/\/shared\//);
+  const rotated = await api(s2, 'POST', `/v1/links/${made.id}/rotate`);
+  expect(rotated.status).toBe(200);
+  expect((await rotated.json()).url).toMatch(/\/shared\//);
+});

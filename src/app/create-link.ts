@@ -10,6 +10,7 @@ import { findWorkspace } from '../storage/workspaces.js';
 import type { AppContext } from './context.js';
 import type { CreateLinkBody } from './link-inputs.js';
 import { checkNotification, insertNewLink, newLinkRow, notifyRecipient, planLink, senderName, type LinkPlan, type LinkRecipient, type ShareNotice } from './link-creation.js';
+import { linkAddresses } from './link-urls.js';
 
 /** A link as `POST /v1/links` made (or reused) it, and whether its recipient was mailed. */
 export type CreatedLink = { link: Link; reused: boolean; notified: boolean };
@@ -80,7 +81,9 @@ export async function createLink(ctx: AppContext, actor: Actor, body: CreateLink
     : null;
 
   if (body.reuse_active && !body.password) {
-    const same = await findSameActiveLink(db, plan, recipient, now);
+    const found = await findSameActiveLink(db, plan, recipient, now);
+    // One made under another secret cannot show or send its URL: a new link is made instead.
+    const same = found && linkAddresses(ctx, found) ? found : null;
     if (same && !notice) return { link: same, reused: true, notified: false };
     if (same && notice) {
       const notified = await db.transaction().execute((tx) => notifyRecipient(tx, ctx, same, notice, now));

@@ -17,7 +17,7 @@ import type { AppContext } from './context.js';
 import type { LinkTemplate } from './link-inputs.js';
 import { expiryRequest, mergeSettings } from './link-rules.js';
 import { LINK_SHARED, linkSharedMail } from './link-shared-mail.js';
-import { sharedUrl } from './link-urls.js';
+import { linkAddresses } from './link-urls.js';
 
 /**
  * What creating a link shares between `POST /v1/links` and `/v1/links/bulk`:
@@ -194,7 +194,10 @@ export async function notifyRecipient(tx: Executor, ctx: Pick<AppContext, 'box' 
   if (!link.recipientEmail) throw new Error('notifyRecipient: the link has no recipient');
   const event = await appendLiveLinkEvent(tx, link, { type: 'notified', actor: notice.actor, metadata: { kind: LINK_SHARED, to: link.recipientEmail } }, now);
   if (!event) return null;
-  const mail = linkSharedMail({ link, url: sharedUrl(ctx.config, ctx.box.open(link.tokenSealed)), sender: notice.sender, sharedName: notice.sharedName, message: notice.message });
+  const at = linkAddresses(ctx, link);
+  // A link made under another secret has no URL to send (createLink does not reuse one).
+  if (!at) throw new Error(`notifyRecipient: link ${link.id} cannot be read under this secret`);
+  const mail = linkSharedMail({ link, url: at.url, sender: notice.sender, sharedName: notice.sharedName, message: notice.message });
   await enqueueMail(tx, mail, now);
   return withHead(link, event);
 }

@@ -6,7 +6,7 @@ import type { AppContext } from './context.js';
 import { createLink } from './create-link.js';
 import { demoJobs, demoModels, demoReport, demoTypes, type DemoResource } from './demo-data.js';
 import { createLinkBody, type CreateLinkBody } from './link-inputs.js';
-import { sharedUrl, shortUrl } from './link-urls.js';
+import { linkAddresses } from './link-urls.js';
 import { listLinks } from './list-links.js';
 import { putResourceType } from './put-resource-type.js';
 import { putResourceBody, putResourceTypeBody } from './resource-inputs.js';
@@ -99,7 +99,8 @@ function isReusable(plan: LinkPlan, link: Link | undefined, now: number): link i
 
 async function ensureLink(ctx: AppContext, actor: Actor, plan: LinkPlan, earlier: Link | undefined, beforeCreate?: () => Promise<void>): Promise<Link> {
   let link: Link;
-  if (isReusable(plan, earlier, ctx.now())) {
+  // An earlier link made under another secret cannot show its URL: the demo makes a new one.
+  if (isReusable(plan, earlier, ctx.now()) && linkAddresses(ctx, earlier)) {
     link = earlier;
   } else {
     await beforeCreate?.();
@@ -139,14 +140,12 @@ export async function loadDemo(ctx: AppContext, actor: Actor): Promise<DemoLink[
   }
 
   const now = ctx.now();
-  return links.map((link, i) => ({
-    kind: linkPlans[i].kind,
-    label: link.label ?? linkPlans[i].label,
-    link_id: link.id,
-    url: sharedUrl(ctx.config, ctx.box.open(link.tokenSealed)),
-    short_url: shortUrl(ctx.config, ctx.box.open(link.shortCodeSealed)),
-    status: linkStatus(link, now),
-  }));
+  return links.map((link, i) => {
+    // Made or kept under this secret (see ensureLink), so always readable.
+    const at = linkAddresses(ctx, link);
+    if (!at) throw new Error(`demo link ${link.id} cannot be read under this secret`);
+    return { kind: linkPlans[i].kind, label: link.label ?? linkPlans[i].label, link_id: link.id, url: at.url, short_url: at.shortUrl, status: linkStatus(link, now) };
+  });
 }
 
 /**

@@ -224,6 +224,12 @@ export async function findReusableLink(
   return rows.map(toLink);
 }
 
+/** The sealed token and code of the newest link of any workspace (null with no links): to check the secret opens them. */
+export async function newestSealedLink(db: Executor): Promise<{ tokenSealed: string; shortCodeSealed: string } | null> {
+  const row = await db.selectFrom('links').select(['token_sealed', 'short_code_sealed']).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+  return row ? { tokenSealed: row.token_sealed, shortCodeSealed: row.short_code_sealed } : null;
+}
+
 /** Whether the workspace holds any link (revoked ones included) to resources of a type. */
 export async function hasLinksOfType(db: Executor, workspaceId: string, type: string): Promise<boolean> {
   const r = await db

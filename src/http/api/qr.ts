@@ -3,6 +3,8 @@ import QRCode from 'qrcode';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
 import { getLink } from '../../app/get-link.js';
+import { UNREADABLE_URL } from '../../app/link-urls.js';
+import { AppError } from '../../domain/errors.js';
 import { actorOf } from '../auth.js';
 import { errorResponses } from '../presenters/common.js';
 import { presentLink } from '../presenters/link.js';
@@ -29,6 +31,7 @@ export const qrRoutes =
         const actor = actorOf(request);
         const view = presentLink(ctx, actor, await getLink(ctx, actor, request.params.id));
         const url = request.query.short === 'true' ? view.short_url : view.url;
+        if (url === null) throw new AppError('conflict', UNREADABLE_URL);
         const svg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
         // The code holds the link's secret: never cached by anything in between.
         return reply.type('image/svg+xml; charset=utf-8').header('Cache-Control', 'private, no-store').send(svg);

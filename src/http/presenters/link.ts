@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
-import { sharedUrl, shortUrl } from '../../app/link-urls.js';
+import { linkAddresses } from '../../app/link-urls.js';
 import type { Actor } from '../../domain/actor.js';
 import { accessRoles, linkStatus, linkStatuses, type Link, type LinkSettings } from '../../domain/link.js';
 import { linkPermissionsFor } from '../../domain/policies.js';
@@ -24,10 +24,11 @@ export const presentSettings = (s: LinkSettings): z.infer<typeof settingsSchema>
 
 export const linkSchema = z.object({
   id: z.string(),
-  url: z.string(),
-  short_url: z.string(),
-  token: z.string(),
-  short_code: z.string(),
+  // Null when this instance's PORTHOLE_SECRET is not the one the link was made under: it still opens, but its URL cannot be read back (rotate it for a new one).
+  url: z.string().nullable().describe('The page the token opens. Null when this instance runs under another PORTHOLE_SECRET than the link was made under: the link still opens, its URL cannot be shown again; rotate it for a new one.'),
+  short_url: z.string().nullable(),
+  token: z.string().nullable(),
+  short_code: z.string().nullable(),
   status: z.enum(linkStatuses),
   resource_type: z.string(),
   resource_id: z.string().nullable(),
@@ -66,14 +67,13 @@ export const createdLinkSchema = linkSchema.extend({
 
 /** A link as its owners see it, token and code decrypted so they can copy it again. */
 export function presentLink(ctx: AppContext, actor: Actor, link: Link): LinkView {
-  const token = ctx.box.open(link.tokenSealed);
-  const code = ctx.box.open(link.shortCodeSealed);
+  const at = linkAddresses(ctx, link);
   return {
     id: link.id,
-    url: sharedUrl(ctx.config, token),
-    short_url: shortUrl(ctx.config, code),
-    token,
-    short_code: code,
+    url: at?.url ?? null,
+    short_url: at?.shortUrl ?? null,
+    token: at?.token ?? null,
+    short_code: at?.code ?? null,
     status: linkStatus(link, ctx.now()),
     resource_type: link.resourceType,
     resource_id: link.resourceId,
