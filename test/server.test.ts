@@ -131,7 +131,8 @@ it('started under another PORTHOLE_SECRET than its links were made under: it war
   const api = (s: RunningServer, method: string, path: string, body?: unknown) =>
     fetch(`${s.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
   expect((await api(s1, 'PUT', '/v1/resources/job/j1', { title: 'Job', fields: {} })).status).toBe(201);
-  const made = await (await api(s1, 'POST', '/v1/links', { resource_type: 'job', resource_id: 'j1' })).json();
+  type LinkBody = { id: string; token: string; url: string | null };
+  const made = (await (await api(s1, 'POST', '/v1/links', { resource_type: 'job', resource_id: 'j1' })).json()) as LinkBody;
   expect(first.join('\n')).not.toContain('warning');
   await s1.close();
 
@@ -144,17 +145,34 @@ it('started under another PORTHOLE_SECRET than its links were made under: it war
   expect(await one.json()).toMatchObject({ id: made.id, url: null, short_url: null, token: null, short_code: null, status: 'active' });
   const list = await api(s2, 'GET', '/v1/links');
   expect(list.status).toBe(200);
-  expect((await list.json()).items.map((l: { id: string }) => l.id)).toContain(made.id);
+  expect(((await list.json()) as { items: LinkBody[] }).items.map((l) => l.id)).toContain(made.id);
   const qr = await api(s2, 'GET', `/v1/links/${made.id}/qr.svg`);
   expect(qr.status).toBe(409);
-  expect((await qr.json()).reason).toBe('conflict');
+  expect(((await qr.json()) as { reason: string }).reason).toBe('conflict');
   // Its holders still open it: it is found by its token's hash.
   expect((await fetch(`${s2.url}/v1/shared/${made.token}`)).status).toBe(200);
   // reuse_active does not hand back a link whose URL cannot be given; rotating gives the old one a new URL.
-  const reused = await (await api(s2, 'POST', '/v1/links', { resource_type: 'job', resource_id: 'j1', reuse_active: true })).json();
+  const reused = (await (await api(s2, 'POST', '/v1/links', { resource_type: 'job', resource_id: 'j1', reuse_active: true })).json()) as LinkBody;
   expect(reused.id).not.toBe(made.id);
   expect(reused.url).toMatch(/\/shared\//);
   const rotated = await api(s2, 'POST', `/v1/links/${made.id}/rotate`);
   expect(rotated.status).toBe(200);
-  expect((await rotated.json()).url).toMatch(/\/shared\//);
+  expect(((await rotated.json()) as LinkBody).url).toMatch(/\/shared\//);
 });
+
+for (const dialect of await testDialects()) {
+  it(`two instances starting at once on an empty database both serve, and one of them prints the first workspace's secrets [${dialect}]`, async () => {
+    const scratch = await scratchDatabase(dialect);
+    try {
+      const env = { DATA_DIR: scratch.dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', PORTHOLE_SECRET: 'c3'.repeat(32), ...(scratch.databaseUrl ? { DATABASE_URL: scratch.databaseUrl } : {}) };
+      const outputs: string[][] = [[], []];
+      const started = await Promise.allSettled(outputs.map((out) => startServer(env, (l) => out.push(l))));
+      for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
+      expect(started.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect(outputs.filter((o) => o.some((l) => l.startsWith('api key: ')))).toHaveLength(1);
+    } finally {
+      for (const s of servers.splice(0)) await s.close();
+      await scratch.drop();
+    }
+  });
+}

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { runCleanup } from '../src/app/run-cleanup.js';
 import { verifyAudit } from '../src/app/verify-audit.js';
 import { openDatabase } from '../src/storage/database.js';
-import { migrateTo, migrateToLatest } from '../src/storage/migrate.js';
+import { migrateTo, migrateToLatest, pendingMigrations } from '../src/storage/migrate.js';
 import { portholeOn } from './helpers/cli.js';
 import { buildApiKey, buildMember, buildWorkspace, type TestWorkspace } from './helpers/factories.js';
 import { describeEachDialect, type Harness } from './helpers/harness.js';
@@ -117,6 +118,28 @@ describe('migration 0005', () => {
       expect(rows.map((r) => [r.id, Number(r.seq)])).toEqual([['evt_a', 1], ['evt_b', 2], ['evt_c', 3]]);
       const report = await verifyAudit({ database });
       expect(report).toMatchObject({ workspaces: 1, events: 3, breaks: [] });
+    } finally {
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('migrations on SQLite', () => {
+  it('run all or nothing: one that fails half-way leaves no table of its own behind, and the next run does them all', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'porthole-migrate-'));
+    const database = openDatabase({ dataDir: dir, sqliteRole: 'standalone' });
+    try {
+      await migrateTo(database.db, '0001-initial');
+      // 0002 creates verification_codes, then comments: a comments table already there fails it half-way.
+      await sql`create table comments (id text)`.execute(database.db);
+      await expect(migrateToLatest(database.db)).rejects.toThrow(/comments/);
+      const tables = async () => (await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(database.db)).rows.map((r) => r.name);
+      expect(await tables()).not.toContain('verification_codes');
+      expect(await pendingMigrations(database.db)).toEqual(['0002-recipients', '0003-retention', '0004-analytics', '0005-workspace-chain']);
+      await sql`drop table comments`.execute(database.db);
+      expect(await migrateToLatest(database.db)).toEqual(['0002-recipients', '0003-retention', '0004-analytics', '0005-workspace-chain']);
+      expect(await tables()).toContain('verification_codes');
     } finally {
       await database.close();
       rmSync(dir, { recursive: true, force: true });

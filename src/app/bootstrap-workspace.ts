@@ -1,3 +1,4 @@
+import { isAppError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { generatePassword, hashPassword } from '../domain/passwords.js';
 import { newApiKey, sha256 } from '../domain/tokens.js';
@@ -35,8 +36,18 @@ export async function createWorkspaceWithOwner(
   return { workspaceId, email: input.email.toLowerCase(), password, apiKey };
 }
 
-/** On the very first start (no workspace yet) creates one and returns its credentials; otherwise null. */
+/**
+ * On the very first start (no workspace yet) creates one and returns its
+ * credentials; otherwise null. Instances starting at once on an empty
+ * database all find it empty: the first to commit makes the workspace, and
+ * the others, refused for its owner's address, start without making one.
+ */
 export async function bootstrapIfEmpty(ctx: AppContext): Promise<Credentials | null> {
   if ((await countWorkspaces(ctx.database.db)) > 0) return null;
-  return createWorkspaceWithOwner(ctx, { name: 'My workspace', email: 'owner@porthole.local' });
+  try {
+    return await createWorkspaceWithOwner(ctx, { name: 'My workspace', email: 'owner@porthole.local' });
+  } catch (e) {
+    if (isAppError(e) && e.reason === 'conflict' && (await countWorkspaces(ctx.database.db)) > 0) return null;
+    throw e;
+  }
 }
