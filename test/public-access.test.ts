@@ -317,3 +317,26 @@ describeEachDialect('password attempts', (h) => {
     expect((await send(h().app, 'POST', `/v1/shared/${other.token}/unlock`, { password: 'open sesame' })).status).toBe(200);
   });
 });
+
+describeEachDialect(
+  'password attempts behind a proxy',
+  (h) => {
+    it('an IPv6 client counts as its /64: a new address in it for every guess is still locked out after 10; another network is not', async () => {
+      const ws = await buildWorkspace(h());
+      const link = await buildLink(ws, { password: 'open sesame' });
+      const from = (ip: string) => ({ 'x-forwarded-for': ip });
+      for (let i = 0; i < 10; i++) {
+        const wrong = await send(h().app, 'POST', `/v1/shared/${link.token}/unlock`, { password: `guess ${i}` }, from(`2001:db8:5:7:${(i + 1).toString(16)}::${i}`));
+        expect(wrong.body.reason).toBe('password_invalid');
+      }
+      // The same /64, written out in full: locked.
+      const locked = await send(h().app, 'POST', `/v1/shared/${link.token}/unlock`, { password: 'open sesame' }, from('2001:0db8:0005:0007:ffff:ffff:ffff:fffe'));
+      expect(locked.status).toBe(429);
+      expect(locked.body.reason).toBe('rate_limited');
+      // Another /64, and an IPv4 client: not affected.
+      expect((await send(h().app, 'POST', `/v1/shared/${link.token}/unlock`, { password: 'open sesame' }, from('2001:db8:5:8::1'))).status).toBe(200);
+      expect((await send(h().app, 'POST', `/v1/shared/${link.token}/unlock`, { password: 'open sesame' }, from('198.51.100.20'))).status).toBe(200);
+    });
+  },
+  { env: { TRUST_PROXY: 'true' } },
+);

@@ -5,6 +5,7 @@ import { GRANT_TTL_MS, issueGrant, readGrant } from '../domain/grants.js';
 import { namesNoOne, type Link } from '../domain/link.js';
 import { verifyPassword } from '../domain/passwords.js';
 import { parseLinkIdentifier, sha256 } from '../domain/tokens.js';
+import { limitedClient } from '../domain/ip.js';
 import { storedIp, type IpStorageMode } from '../domain/workspace-policy.js';
 import { parseJson } from '../storage/json.js';
 import { findPublicLink } from '../storage/links.js';
@@ -120,7 +121,8 @@ export type GateOptions = {
 
 async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, opts: GateOptions): Promise<PublicAccess> {
   const now = ctx.now();
-  const client = req.ip ?? 'unknown';
+  // Counted per IPv4 address, or per IPv6 /64 (see limitedClient).
+  const client = limitedClient(req.ip);
   const retryAfter = ctx.misses.retryAfter(client, now);
   const parsed = parseLinkIdentifier(req.identifier);
   const grant = readGrant(ctx.box, req.grant);

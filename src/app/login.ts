@@ -7,6 +7,7 @@ import { findWorkspace } from '../storage/workspaces.js';
 import type { AppContext } from './context.js';
 import type { LoginBody } from './account-inputs.js';
 import type { SignedIn } from './get-me.js';
+import { limitedClient } from '../domain/ip.js';
 
 export const SESSION_TTL_MS = 30 * 86_400_000;
 
@@ -35,7 +36,7 @@ export async function login(
   const { db } = ctx.database;
   const now = ctx.now();
   // Guessing is throttled per client and per account, before any password is checked.
-  const throttleKeys = [`login:client:${request.client}`, `login:email:${body.email.toLowerCase()}`];
+  const throttleKeys = [`login:client:${limitedClient(request.client)}`, `login:email:${body.email.toLowerCase()}`];
   const retryAfter = Math.max(...throttleKeys.map((k) => ctx.misses.retryAfter(k, now)));
   if (retryAfter > 0) throw new AppError('rate_limited', 'Too many failed sign-ins; try again later', { retryAfter });
   const refuse = (): never => {

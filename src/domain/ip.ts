@@ -53,3 +53,17 @@ export function formatIp(ip: Ip): string {
   if (length < 2) return hex(ip.groups);
   return `${hex(ip.groups.slice(0, start))}::${hex(ip.groups.slice(start + length))}`;
 }
+
+/**
+ * Who a rate limit counts: an IPv4 address, or the /64 network of an IPv6
+ * one. A single host or subscriber gets a whole /64 and can take a new
+ * address in it for every request, so counting IPv6 addresses one by one
+ * would let it guess link passwords without limit. Text that is not an
+ * address (no socket address, a test's made-up client) counts as itself.
+ */
+export function limitedClient(text: string | undefined): string {
+  if (!text) return 'unknown';
+  const ip = parseIp(text);
+  if (!ip) return text;
+  return ip.v === 4 ? formatIp(ip) : `${formatIp(ipPrefix(ip, 64))}/64`;
+}
