@@ -8,9 +8,9 @@ import { describeEachDialect, type Harness } from './helpers/harness.js';
 
 type Reply = { status: number; body: any; text: string; headers: Record<string, unknown> };
 
-/** A fresh client address (IPv6 documentation range) per request, so one test's misses never throttle another's. */
+/** A fresh client (its own IPv6 /64, as limits count them: documentation range) per request, so one test's misses never throttle another's. */
 let clients = 0;
-const nextIp = () => `2001:db8::${(++clients).toString(16)}`;
+const nextIp = () => `2001:db8:${(++clients).toString(16)}::1`;
 
 async function request(h: Harness, url: string, opts: { ip?: string; method?: InjectOptions['method']; headers?: Record<string, string>; body?: unknown } = {}): Promise<Reply> {
   const res = await h.app.inject({
