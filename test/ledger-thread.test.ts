@@ -2,9 +2,9 @@ import type { Worker } from 'node:worker_threads';
 import { expect, it } from 'vitest';
 import { threadedLedger } from '../src/app/ledger-thread.js';
 import { verifyAudit } from '../src/app/verify-audit.js';
-import type { CountJob } from '../src/app/public-ledger.js';
-import { buildLink, buildWorkspace } from './helpers/factories.js';
-import { startHarness } from './helpers/harness.js';
+import type { CountJob, CountResult } from '../src/app/public-ledger.js';
+import { buildLink, buildWorkspace, type TestWorkspace } from './helpers/factories.js';
+import { startHarness, type Harness } from './helpers/harness.js';
 
 const viewJob = (linkId: string, workspaceId: string): CountJob => ({
   kind: 'count',
@@ -83,65 +83,62 @@ it("the app's writer thread shares the main connection's turn flag: while it is 
   }
 });
 
-it('a writer thread that dies fails only what it was sent; what was not sent yet goes to the next thread, counted once and answered', async () => {
+/** A writer thread on a fresh database with one link, the threads it starts (so a test can stop one), and a view of the link. */
+async function stoppableLedger(body: (t: { h: Harness; ws: TestWorkspace; linkId: string; workers: Worker[]; view: () => Promise<CountResult> }) => Promise<void>): Promise<void> {
   const h = await startHarness('sqlite');
   const workers: Worker[] = [];
   const ledger = threadedLedger(h.ctx.database.file as string, { onStart: (w) => workers.push(w) });
   try {
     const ws = await buildWorkspace(h);
     const link = await buildLink(ws);
-    const view = () => ledger.count(viewJob(link.id, ws.workspaceId));
+    await body({ h, ws, linkId: link.id, workers, view: () => ledger.count(viewJob(link.id, ws.workspaceId)) });
+  } finally {
+    await ledger.close();
+    await h.close();
+  }
+}
+
+const viewCountOf = async (h: Harness, linkId: string) =>
+  (await h.ctx.database.db.selectFrom('links').select('view_count').where('id', '=', linkId).executeTakeFirstOrThrow()).view_count;
+
+it('a writer thread that dies fails only what it was sent; what was not sent yet goes to the next thread, counted once and answered', () =>
+  stoppableLedger(async ({ h, linkId, workers, view }) => {
     await expect(view()).resolves.toMatchObject({ ok: true, viewCount: 1 });
     // Views that arrive as the thread's death is noticed: queued, not yet sent.
-    const queued: Array<Promise<unknown>> = [];
+    const queued: Array<Promise<CountResult>> = [];
     workers[0].prependListener('exit', () => {
       for (let i = 0; i < 3; i++) queued.push(view());
     });
     await workers[0].terminate();
     await new Promise((r) => setImmediate(r));
-    expect((await Promise.all(queued)).map((r) => (r as { ok: boolean }).ok)).toEqual([true, true, true]);
+    expect((await Promise.all(queued)).map((r) => r.ok)).toEqual([true, true, true]);
     expect(workers).toHaveLength(2);
-    const row = await h.ctx.database.db.selectFrom('links').select('view_count').where('id', '=', link.id).executeTakeFirstOrThrow();
-    expect(row.view_count).toBe(4);
-  } finally {
-    await ledger.close();
-    await h.close();
-  }
-});
+    expect(await viewCountOf(h, linkId)).toBe(4);
+  }));
 
-it('a writer thread that dies in the middle of views fails only the views under way; the next thread takes over, with nothing locked, counts exact and the chain whole', async () => {
-  const h = await startHarness('sqlite');
-  const workers: Worker[] = [];
-  const ledger = threadedLedger(h.ctx.database.file as string, { onStart: (w) => workers.push(w) });
-  try {
-    const ws = await buildWorkspace(h);
-    const link = await buildLink(ws);
+it('a writer thread that dies in the middle of views fails only the views under way; the next thread takes over, with nothing locked, counts exact and the chain whole', () =>
+  stoppableLedger(async ({ h, ws, linkId, workers, view }) => {
     // The thread is up and has written (a first view).
-    const outcomes: Array<Promise<{ ok: boolean }>> = [ledger.count(viewJob(link.id, ws.workspaceId)).then(() => ({ ok: true }))];
+    const outcomes: Array<Promise<{ ok: boolean }>> = [view().then(() => ({ ok: true }))];
     await outcomes[0];
     // Views keep arriving, a few every 2 ms, while the thread is stopped under them.
     for (let turn = 0; turn < 40; turn++) {
-      for (let i = 0; i < 5; i++) outcomes.push(ledger.count(viewJob(link.id, ws.workspaceId)).then(() => ({ ok: true }), () => ({ ok: false })));
+      for (let i = 0; i < 5; i++) outcomes.push(view().then(() => ({ ok: true }), () => ({ ok: false })));
       if (turn === 20) void workers[0].terminate();
       await new Promise((r) => setTimeout(r, 2));
     }
-    const settled = await Promise.all(outcomes);
-    const answered = settled.filter((o) => o.ok).length;
+    const answered = (await Promise.all(outcomes)).filter((o) => o.ok).length;
     expect(answered).toBeGreaterThan(50);
     expect(workers.length).toBe(2); // a new thread took the views after it
 
     // Nothing was left locked: the next view and a write on the main connection go through.
-    await expect(ledger.count(viewJob(link.id, ws.workspaceId))).resolves.toMatchObject({ ok: true });
-    expect((await ws.api('PATCH', `/v1/links/${link.id}`, { label: 'after' })).status).toBe(200);
+    await expect(view()).resolves.toMatchObject({ ok: true });
+    expect((await ws.api('PATCH', `/v1/links/${linkId}`, { label: 'after' })).status).toBe(200);
 
-    const row = await h.ctx.database.db.selectFrom('links').select('view_count').where('id', '=', link.id).executeTakeFirstOrThrow();
-    const viewed = await h.ctx.database.db.selectFrom('events').select((e) => e.fn.countAll<number>().as('n')).where('link_id', '=', link.id).where('type', '=', 'viewed').executeTakeFirstOrThrow();
+    const counted = await viewCountOf(h, linkId);
+    const viewed = await h.ctx.database.db.selectFrom('events').select((e) => e.fn.countAll<number>().as('n')).where('link_id', '=', linkId).where('type', '=', 'viewed').executeTakeFirstOrThrow();
     // Every view answered is counted; one that failed was counted only if its commit had landed before the thread died.
-    expect(row.view_count).toBeGreaterThanOrEqual(answered + 1);
-    expect(Number(viewed.n)).toBe(row.view_count);
-    expect((await verifyAudit(h.ctx, { linkId: link.id })).breaks).toEqual([]);
-  } finally {
-    await ledger.close();
-    await h.close();
-  }
-});
+    expect(counted).toBeGreaterThanOrEqual(answered + 1);
+    expect(Number(viewed.n)).toBe(counted);
+    expect((await verifyAudit(h.ctx, { linkId })).breaks).toEqual([]);
+  }));
