@@ -5,7 +5,7 @@ import { GRANT_TTL_MS, issueGrant, readGrant } from '../domain/grants.js';
 import { namesNoOne, type Link } from '../domain/link.js';
 import { verifyPassword } from '../domain/passwords.js';
 import { parseLinkIdentifier, sha256 } from '../domain/tokens.js';
-import { limitedClient } from '../domain/ip.js';
+import { limitedClient, parseIp, type Ip } from '../domain/ip.js';
 import { storedIp, type IpStorageMode } from '../domain/workspace-policy.js';
 import { parseJson } from '../storage/json.js';
 import { findPublicLink } from '../storage/links.js';
@@ -67,9 +67,9 @@ const messages: Record<DenyReason, string> = {
 /** The error for a denial, with the message a recipient reads. */
 export const denial = (reason: DenyReason, details?: Record<string, unknown>): AppError => new AppError(reason, messages[reason], details);
 
-function eventBase(req: PublicRequest, ipMode: IpStorageMode, email: string | null, member?: { userId: string }): EventBase {
+function eventBase(req: PublicRequest, ip: Ip | null, ipMode: IpStorageMode, email: string | null, member?: { userId: string }): EventBase {
   return {
-    ip: storedIp(req.ip, ipMode),
+    ip: storedIp(req.ip, ipMode, ip),
     userAgent: req.userAgent ? req.userAgent.slice(0, 500) : null,
     email,
     actor: member ? userRef(member.userId) : email ? `email:${email}` : null,
@@ -121,8 +121,9 @@ export type GateOptions = {
 
 async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, opts: GateOptions): Promise<PublicAccess> {
   const now = ctx.now();
-  // Counted per IPv4 address, or per IPv6 /64 (see limitedClient).
-  const client = limitedClient(req.ip);
+  // Parsed once: counted per IPv4 address or IPv6 /64 (see limitedClient), and stored as the policy says.
+  const ip = req.ip ? parseIp(req.ip) : null;
+  const client = limitedClient(req.ip, ip);
   const retryAfter = ctx.misses.retryAfter(client, now);
   const parsed = parseLinkIdentifier(req.identifier);
   const grant = readGrant(ctx.box, req.grant);
@@ -160,13 +161,13 @@ async function gate(ctx: AppContext, req: PublicRequest, action: AccessAction, o
   // A code is tried only where it could open the link: never past a missing or wrong password, so it is not burnt for nothing.
   let emailCode: EmailCodeCheck = 'none';
   if (req.emailCode !== undefined && link.requiresAuth && (link.passwordHash === null || password === 'valid')) {
-    emailCode = await checkEmailCode(ctx, link, req.emailCode, eventBase(req, ipMode, null), now);
+    emailCode = await checkEmailCode(ctx, link, req.emailCode, eventBase(req, ip, ipMode, null), now);
     if (emailCode === 'invalid') ctx.passwordAttempts.recordMiss(attemptKey, now);
   }
   // A signed-in member of the workspace passes a link for its members: the session is looked up for such a link only.
   const member = req.session !== undefined && emailCode === 'none' && link.requiresAuth && namesNoOne(link) ? await signedInMember(ctx, req.session, link.workspaceId) : null;
   const decision = evaluateAccess({ ...base, identifierValid: true, link, password, emailCode, member });
-  const events = eventBase(req, ipMode, decision.allow ? decision.email : null, decision.allow ? decision.member : undefined);
+  const events = eventBase(req, ip, ipMode, decision.allow ? decision.email : null, decision.allow ? decision.member : undefined);
   if (!decision.allow) {
     await ctx.ledger.deny({ kind: 'deny', link: ledgerLink(link), reason: decision.reason, action, base: events, now });
     throw denial(decision.reason);

@@ -60,10 +60,10 @@ export function formatIp(ip: Ip): string {
  * address in it for every request, so counting IPv6 addresses one by one
  * would let it guess link passwords without limit. Text that is not an
  * address (no socket address, a test's made-up client) counts as itself.
+ * `ip` is `text` parsed, for a caller that has already parsed it.
  */
-export function limitedClient(text: string | undefined): string {
+export function limitedClient(text: string | undefined, ip: Ip | null = text ? parseIp(text) : null): string {
   if (!text) return 'unknown';
-  const ip = parseIp(text);
   if (!ip) return text;
   return ip.v === 4 ? formatIp(ip) : `${formatIp(ipPrefix(ip, 64))}/64`;
 }

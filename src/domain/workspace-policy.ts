@@ -1,5 +1,5 @@
 import { AppError } from './errors.js';
-import { formatIp, ipPrefix, parseIp } from './ip.js';
+import { formatIp, ipPrefix, parseIp, type Ip } from './ip.js';
 import { defaultLinkSettings, type LinkSettings } from './link.js';
 
 export const ipStorageModes = ['truncated', 'full', 'none'] as const;
@@ -90,11 +90,10 @@ export function checkPolicy(policy: WorkspacePolicy): void {
  * An address as the policy keeps it: its network (/24 for IPv4, /48 for
  * IPv6), whole, or not at all. Kept in canonical form (IPv4-mapped IPv6 as
  * IPv4, RFC 5952 for IPv6), so one network is always written the same way.
- * What is not an address (a proxy's `unknown`) is not kept.
+ * What is not an address (a proxy's `unknown`) is not kept. `ip` is `text`
+ * parsed, for a caller that has already parsed it.
  */
-export function storedIp(text: string | undefined, mode: IpStorageMode): string | null {
-  if (!text || mode === 'none') return null;
-  const ip = parseIp(text);
-  if (!ip) return null;
+export function storedIp(text: string | undefined, mode: IpStorageMode, ip: Ip | null = text && mode !== 'none' ? parseIp(text) : null): string | null {
+  if (!text || mode === 'none' || !ip) return null;
   return formatIp(mode === 'full' ? ip : ipPrefix(ip, ip.v === 4 ? 24 : 48));
 }
