@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCleanup } from '../src/app/run-cleanup.js';
 import { verifyAudit } from '../src/app/verify-audit.js';
-import { openDatabase } from '../src/storage/database.js';
+import { openDatabase, type Database } from '../src/storage/database.js';
 import { migrateTo, migrateToLatest, pendingMigrations } from '../src/storage/migrate.js';
 import { portholeOn } from './helpers/cli.js';
 import { buildApiKey, buildMember, buildWorkspace, type TestWorkspace } from './helpers/factories.js';
@@ -99,11 +99,21 @@ describeEachDialect("a workspace's own chain", (h) => {
   });
 });
 
+/** A SQLite database of its own, not migrated, for a migration test; removed afterwards. */
+async function withUnmigratedSqlite(body: (database: Database) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'porthole-migrate-'));
+  const database = openDatabase({ dataDir: dir, sqliteRole: 'standalone' });
+  try {
+    await body(database);
+  } finally {
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('migration 0005', () => {
-  it('chains the workspace-level events stored before it, oldest first, so the audit walk verifies them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'porthole-0005-'));
-    const database = openDatabase({ dataDir: dir, sqliteRole: 'standalone' });
-    try {
+  it('chains the workspace-level events stored before it, oldest first, so the audit walk verifies them', () =>
+    withUnmigratedSqlite(async (database) => {
       await migrateTo(database.db, '0004-analytics');
       const now = Date.now();
       await database.db.insertInto('workspaces').values({ id: 'wsp_old', name: 'Old', policy: '{}', created_at: now, updated_at: now } as never).execute();
@@ -118,18 +128,12 @@ describe('migration 0005', () => {
       expect(rows.map((r) => [r.id, Number(r.seq)])).toEqual([['evt_a', 1], ['evt_b', 2], ['evt_c', 3]]);
       const report = await verifyAudit({ database });
       expect(report).toMatchObject({ workspaces: 1, events: 3, breaks: [] });
-    } finally {
-      await database.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
 
 describe('migrations on SQLite', () => {
-  it('run all or nothing: one that fails half-way leaves no table of its own behind, and the next run does them all', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'porthole-migrate-'));
-    const database = openDatabase({ dataDir: dir, sqliteRole: 'standalone' });
-    try {
+  it('run all or nothing: one that fails half-way leaves no table of its own behind, and the next run does them all', () =>
+    withUnmigratedSqlite(async (database) => {
       await migrateTo(database.db, '0001-initial');
       // 0002 creates verification_codes, then comments: a comments table already there fails it half-way.
       await sql`create table comments (id text)`.execute(database.db);
@@ -140,9 +144,5 @@ describe('migrations on SQLite', () => {
       await sql`drop table comments`.execute(database.db);
       expect(await migrateToLatest(database.db)).toEqual(['0002-recipients', '0003-retention', '0004-analytics', '0005-workspace-chain']);
       expect(await tables()).toContain('verification_codes');
-    } finally {
-      await database.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
