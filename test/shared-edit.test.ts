@@ -83,8 +83,8 @@ describeEachDialect('editing through an editor link', (h) => {
     expect(events.map((e) => e.type)).toEqual(['created', 'viewed', 'edited', 'viewed']);
     const edited = events[2];
     expect(edited).toMatchObject({ actor: `link:${link.id}`, ip: '127.0.0.0', user_agent: UA, email: null, metadata: { record_id: r.id, version: 2, fields: ['status', 'hours', 'note'] } });
-    // Keys only: never a value, a token or a grant.
-    const raw = JSON.stringify(edited);
+    // Keys only: never a value, a token or a grant. (Its id and time are left out: a time like 16:29:04.513 holds "4.5".)
+    const raw = JSON.stringify({ ...edited, id: undefined, created_at: undefined });
     for (const secret of ['done', '4.5', link.token, link.short_code, grant]) expect(raw).not.toContain(secret);
     expect((await verifyAudit(h().ctx, { linkId: link.id })).breaks).toEqual([]);
   });
